@@ -1,0 +1,44 @@
+package dev.anyrefill.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code anyrefill} command line. */
+@Command(name = "anyrefill", mixinStandardHelpOptions = true, version = "anyrefill-jvm " + Main.VERSION,
+        description = "AnyRefill (Left-Prompt-Guided vision tasks) on FLUX.1-Fill-dev, in pure Java.",
+        subcommands = {
+                InspectCommand.class,
+        })
+public final class Main implements Runnable {
+    public static final String VERSION = "0.1.0";
+
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Show stack traces of errors.")
+    boolean verbose;
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (2 for user errors). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            boolean verbose = parseResult.hasMatchedOption("--verbose")
+                    || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+            if (verbose) {
+                e.printStackTrace(System.err);
+            } else {
+                System.err.println("anyrefill: " + UserErrors.message(e));
+            }
+            return UserErrors.isUserError(e) ? 2 : 1;
+        });
+        return cli.execute(args);
+    }
+}

@@ -1,0 +1,121 @@
+package dev.anyrefill.kernels;
+
+import dev.anyrefill.tensor.Tensor;
+
+/**
+ * Every piece of arithmetic the models do. The FLUX transformer, the VAE, the text encoders
+ * and the sampler are written once against this interface; a backend (pure Java, TornadoVM)
+ * decides where and how the arithmetic runs, never what it computes.
+ *
+ * <p>Conventions: activations are F32 tensors, row-major, tokens first ({@code [L, C]}, or
+ * {@code [L, H, D]} for attention heads); images are {@code [C, H, W]}. Weights come in the
+ * type they are stored in (BF16, F16, F8, F32) and are widened inside the kernel. Operations
+ * return new tensors and never modify their inputs, unless the name says {@code InPlace}.
+ */
+public interface Kernels {
+
+    /** A short name for logs and benchmarks ("java", "tornado"). */
+    String name();
+
+    // ---- linear algebra -------------------------------------------------------------------
+
+    /**
+     * {@code act(x W^T + b)}: x [M, K], w [N, K] in its stored type, bias [N] or null;
+     * returns [M, N]. x may have more leading dimensions; they are flattened into M and kept.
+     */
+    Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act);
+
+    default Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        return linear(x, w, bias, Activation.NONE);
+    }
+
+    /**
+     * Scaled dot-product attention over all tokens, per head:
+     * softmax(scale * Q K^T + bias) V. q [Lq, H, D], k and v [Lk, H, D]; returns [Lq, H * D].
+     *
+     * @param bias   additive, broadcastable [H or 1, Lq, Lk], or null (T5's position bias,
+     *               padding masks as -infinity)
+     * @param causal token i attends only to tokens j <= i (CLIP)
+     */
+    Tensor attention(Tensor q, Tensor k, Tensor v, float scale, Tensor bias, boolean causal);
+
+    /** Non-causal attention with the usual 1/sqrt(D) scale and no bias (FLUX). */
+    default Tensor attention(Tensor q, Tensor k, Tensor v) {
+        return attention(q, k, v, (float) (1 / Math.sqrt(q.dim(-1))), null, false);
+    }
+
+    // ---- normalisation --------------------------------------------------------------------
+
+    /** Layer norm over the last dimension; weight and bias [C] or null for none (FLUX's norms). */
+    Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps);
+
+    /** x * rsqrt(mean(x^2) + eps) * scale over the last dimension; scale [C]. */
+    Tensor rmsNorm(Tensor x, Tensor scale, float eps);
+
+    /** Group norm of an image [C, H, W] with affine weight and bias [C]. */
+    Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps);
+
+    /**
+     * FLUX's pre-attention and pre-MLP step, fused: {@code (1 + scale) * layerNorm(x) + shift}
+     * with a non-affine layer norm; x [L, C], shift and scale [C].
+     */
+    Tensor layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps);
+
+    // ---- element-wise ---------------------------------------------------------------------
+
+    Tensor activation(Tensor x, Activation act);
+
+    /** a + b, same shapes, or b of one row broadcast over every row of a. */
+    Tensor add(Tensor a, Tensor b);
+
+    /** a * b element-wise, same shapes, or b of one row broadcast over every row of a. */
+    Tensor mul(Tensor a, Tensor b);
+
+    /** a * s. */
+    Tensor scale(Tensor a, float s);
+
+    /** {@code residual + gate * x}: x and residual [L, C], gate [C] (FLUX's gated residuals). */
+    Tensor gatedResidual(Tensor residual, Tensor gate, Tensor x);
+
+    /** {@code x += s * y} in place (Euler steps, LoRA updates); x must be a heap F32 tensor. */
+    void axpyInPlace(Tensor x, float s, Tensor y);
+
+    // ---- positions --------------------------------------------------------------------------
+
+    /**
+     * Rotary embedding: x [L, H, D], pe [L, D/2, 2, 2] (BFL's rotation matrices); each pair
+     * (x[2i], x[2i+1]) of every head is multiplied by the 2x2 matrix pe[l, i].
+     */
+    Tensor rope(Tensor x, Tensor pe);
+
+    // ---- layout -----------------------------------------------------------------------------
+
+    /** Concatenation along the first dimension (tokens). */
+    Tensor concatRows(Tensor... parts);
+
+    /** Concatenation along the last dimension (channels); all parts have the same row count. */
+    Tensor concatColumns(Tensor... parts);
+
+    /** Columns [from, to) of every row: [L, C] to [L, to - from]. */
+    Tensor sliceColumns(Tensor x, int from, int to);
+
+    /** Rows [from, to) of the first dimension. */
+    Tensor sliceRows(Tensor x, int from, int to);
+
+    /** [R, C] to [C, R]. */
+    Tensor transpose(Tensor x);
+
+    /** Rows of a table (an embedding, in its stored type) picked by ids: [N] ids to [N, C]. */
+    Tensor gatherRows(Tensor table, int[] ids);
+
+    // ---- images -----------------------------------------------------------------------------
+
+    /**
+     * 2-D convolution of x [C, H, W] with w [O, C, kh, kw] and bias [O] or null, the given
+     * stride, and zero padding {top, bottom, left, right}; returns [O, H', W'].
+     */
+    Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int[] padding);
+
+    /** Nearest-neighbour 2x upsampling of [C, H, W] to [C, 2H, 2W]. */
+    Tensor upsampleNearest2x(Tensor x);
+}
