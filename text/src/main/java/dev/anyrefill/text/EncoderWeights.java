@@ -59,6 +59,13 @@ public final class EncoderWeights implements TensorSource {
         if (prefix == null) {
             throw new WeightsException(source.origin() + ": not a " + what + " (no tensor '" + anchor + "')");
         }
+        for (String name : source.names()) {
+            // "Scaled FP8" files store weight / scale; reading them as plain FP8 would be silently wrong.
+            if (name.endsWith(".scale_weight") || name.equals(prefix + "scaled_fp8")) {
+                throw new WeightsException(source.origin() + ": tensor '" + name + "' marks a scaled-FP8 checkpoint,"
+                        + " which is not supported; use the FP16, BF16 or plain FP8 file");
+            }
+        }
         return new EncoderWeights(source, prefix, config);
     }
 
