@@ -126,6 +126,14 @@ class TextCommandsTest {
     }
 
     @Test
+    void inspectRecognisesTheEncoders() {
+        String[] r = cli("inspect", Golden.text("t5/weights.safetensors").toString(), Golden.text("clip/weights.safetensors").toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("model: T5 encoder") && r[1].contains("heads=4, dKv=16"), r[1]);
+        assertTrue(r[1].contains("model: CLIP text model") && r[1].contains("eosTokenId=499"), r[1]);
+    }
+
+    @Test
     void userErrorsAreOneLineWithExitCode2() {
         String[] r = cli("text", "bert", "--weights", "x", "--ids", "1", "--out", tmp.resolve("o").toString());
         assertEquals("2", r[0]);

@@ -44,6 +44,17 @@ public final class EncoderWeights implements TensorSource {
         }
     }
 
+    /** Wraps an open source with the config.json beside its origin, if any (closing the result closes it). */
+    public static EncoderWeights of(TensorSource source, String anchor, String what) {
+        JsonObject config;
+        try {
+            config = readConfig(Path.of(source.origin()));
+        } catch (java.nio.file.InvalidPathException e) {
+            config = null;
+        }
+        return of(source, anchor, what, config);
+    }
+
     /** Wraps an open source (closing the result closes it). */
     public static EncoderWeights of(TensorSource source, String anchor, String what, JsonObject config) {
         String prefix = null;
