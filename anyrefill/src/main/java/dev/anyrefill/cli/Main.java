@@ -9,6 +9,8 @@ import picocli.CommandLine.Option;
         description = "AnyRefill (Left-Prompt-Guided vision tasks) on FLUX.1-Fill-dev, in pure Java.",
         subcommands = {
                 InspectCommand.class,
+                ForwardCommand.class,
+                SampleCommand.class,
                 TokenizeCommand.class,
                 TextCommand.class,
                 EncodePromptCommand.class,
