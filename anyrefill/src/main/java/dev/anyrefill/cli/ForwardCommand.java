@@ -4,7 +4,6 @@ import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Shapes;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
-import dev.anyrefill.weights.FluxCheckpoint;
 import dev.anyrefill.weights.FluxConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,9 +45,9 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Stages stages = new Stages(System.out);
-        try (FluxCheckpoint checkpoint = stages.time("open checkpoint", () -> FluxCheckpoint.open(modelOptions.model));
+        try (ModelOptions.Loaded loaded = modelOptions.load(stages, System.out);
              InputTensors in = new InputTensors(inputs)) {
-            FluxModel model = stages.time("load model", () -> modelOptions.load(checkpoint, System.out));
+            FluxModel model = loaded.model();
             ModelInputs x = stages.time("read inputs", () -> ModelInputs.read(in, model.config()));
             Map<String, Tensor> results = new LinkedHashMap<>();
             FluxModel.Trace tracer = trace ? results::put : FluxModel.Trace.NONE;
@@ -57,7 +56,7 @@ final class ForwardCommand implements Callable<Integer> {
             Map<String, Tensor> written = new LinkedHashMap<>();
             written.put("velocity", velocity);
             written.putAll(results);
-            stages.time("write " + out, () -> Outputs.write(out, written, inputs, modelOptions.model));
+            stages.time("write " + out, () -> Outputs.write(out, written, inputs, modelOptions.inputPaths()));
         }
         return 0;
     }

@@ -13,7 +13,9 @@ final class Outputs {
     private Outputs() {
     }
 
-    static void write(Path out, Map<String, Tensor> tensors, Path... inputs) {
+    static void write(Path out, Map<String, Tensor> tensors, Path input, Path... otherInputs) {
+        java.util.List<Path> inputs = new java.util.ArrayList<>(java.util.List.of(otherInputs));
+        inputs.add(input);
         for (Path in : inputs) {
             if (in != null && sameFile(out, in)) {
                 throw new IllegalArgumentException(out + ": is an input of this command; choose another --out");

@@ -9,7 +9,6 @@ import dev.anyrefill.sampler.Schedule;
 import dev.anyrefill.sampler.TorchRandom;
 import dev.anyrefill.sampler.VelocityModel;
 import dev.anyrefill.tensor.Tensor;
-import dev.anyrefill.weights.FluxCheckpoint;
 import dev.anyrefill.weights.FluxConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,9 +56,9 @@ final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         }
         Stages stages = new Stages(System.out);
-        try (FluxCheckpoint checkpoint = stages.time("open checkpoint", () -> FluxCheckpoint.open(modelOptions.model));
+        try (ModelOptions.Loaded loaded = modelOptions.load(stages, System.out);
              InputTensors in = new InputTensors(inputs)) {
-            FluxModel model = stages.time("load model", () -> modelOptions.load(checkpoint, System.out));
+            FluxModel model = loaded.model();
             FluxConfig c = model.config();
             Tensor noise = stages.time("read inputs", () -> startingNoise(in, c));
             int height = noise.dim(1);
@@ -92,7 +91,7 @@ final class SampleCommand implements Callable<Integer> {
             written.put("timesteps", Tensor.wrap(ts, ts.length));
             written.put("packed", packed);
             written.put("latent", Packing.unpack(packed, height, width));
-            stages.time("write " + out, () -> Outputs.write(out, written, inputs, modelOptions.model));
+            stages.time("write " + out, () -> Outputs.write(out, written, inputs, modelOptions.inputPaths()));
         }
         return 0;
     }

@@ -131,6 +131,34 @@ class LoraGoldenTest {
         }
     }
 
+    /** Merged mode copies exactly the touched weights (F32) and leaves every other layer on W0. */
+    @Test
+    void mergedModeCopiesOnlyTheTouchedWeights() {
+        try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
+             LoraFile lora = LoraFile.open(Golden.tiny("lora-peft.safetensors"))) {
+            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            var touched = lora.modules().stream().map(m -> m.bflModule()).collect(java.util.stream.Collectors.toSet());
+            Loras.apply(model, List.of(new Loras.Weighted(lora, 0.75)), LoraMode.MERGED);
+            long copied = 0;
+            long loraBytes = 0;
+            for (Linear l : model.linears().values()) {
+                assertEquals(touched.contains(l.name()), l.isMerged(), l.name());
+                if (l.isMerged()) {
+                    copied += l.weight().size() * 4;
+                    assertTrue(l.adapters().isEmpty(), l.name());
+                } else {
+                    assertTrue(l.weight() == l.baseWeight(), l.name() + " must stay the mapped W0");
+                }
+            }
+            for (var m : lora.modules()) {
+                loraBytes += (m.down().size() + m.up().size()) * m.down().dtype().bytes();
+            }
+            System.out.printf("merged mode: %d layers copied, %,d bytes of F32 weights; runtime mode instead keeps "
+                    + "the LoRA's %,d bytes mapped%n", touched.size(), copied, loraBytes);
+            assertEquals(20, touched.size());
+        }
+    }
+
     @Test
     void aLayerThatDoesNotFitIsAnErrorNamingTheKey() {
         Path bad = tmp.resolve("misfit.safetensors");
