@@ -1,5 +1,6 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.pipeline.Stages;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Shapes;
 import dev.anyrefill.kernels.Kernels;

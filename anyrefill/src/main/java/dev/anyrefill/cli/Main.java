@@ -8,6 +8,9 @@ import picocli.CommandLine.Option;
 @Command(name = "anyrefill", mixinStandardHelpOptions = true, version = "anyrefill-jvm " + Main.VERSION,
         description = "AnyRefill (Left-Prompt-Guided vision tasks) on FLUX.1-Fill-dev, in pure Java.",
         subcommands = {
+                RefillCommand.class,
+                DemoCommand.class,
+                PrepareCommand.class,
                 InspectCommand.class,
                 ForwardCommand.class,
                 SampleCommand.class,

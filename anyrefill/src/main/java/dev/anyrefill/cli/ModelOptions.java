@@ -1,5 +1,6 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.pipeline.Stages;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.LoraMode;
 import dev.anyrefill.dit.Loras;

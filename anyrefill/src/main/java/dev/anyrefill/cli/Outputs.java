@@ -14,14 +14,18 @@ final class Outputs {
     }
 
     static void write(Path out, Map<String, Tensor> tensors, Path input, Path... otherInputs) {
-        java.util.List<Path> inputs = new java.util.ArrayList<>(java.util.List.of(otherInputs));
-        inputs.add(input);
+        requireNotInput(out, input);
+        requireNotInput(out, otherInputs);
+        SafetensorsWriter.write(out, tensors);
+    }
+
+    /** Refuses an output path that names one of the command's inputs. */
+    static void requireNotInput(Path out, Path... inputs) {
         for (Path in : inputs) {
             if (in != null && sameFile(out, in)) {
-                throw new IllegalArgumentException(out + ": is an input of this command; choose another --out");
+                throw new IllegalArgumentException(out + ": is an input of this command; choose another output file");
             }
         }
-        SafetensorsWriter.write(out, tensors);
     }
 
     private static boolean sameFile(Path a, Path b) {
