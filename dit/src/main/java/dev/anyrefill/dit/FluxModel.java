@@ -94,10 +94,20 @@ public final class FluxModel {
      */
     public Tensor forward(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds, double timestep, Tensor y,
                           double guidance, Trace trace) {
-        checkInputs(img, imgIds, txt, txtIds, y);
+        checkInputs(img, imgIds, txt, txtIds);
+        Shapes.require("vec", y, config.vecInDim());
+        return forward(img, imgIds, txt, txtIds, vec(timestep, guidance, y), trace);
+    }
+
+    /**
+     * One pass with the conditioning vector already computed ({@link #vec}, [hidden]): the part of
+     * the model after the embedders of t, guidance and y.
+     */
+    public Tensor forward(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds, Tensor vec, Trace trace) {
+        checkInputs(img, imgIds, txt, txtIds);
+        Shapes.require("vec (hidden)", vec, config.hiddenSize());
         Kernels k = kernels;
         img = imgIn.forward(k, img);                                     // [Li, hidden]
-        Tensor vec = vec(timestep, guidance, y);                         // [hidden]
         txt = txtIn.forward(k, txt);                                     // [Lt, hidden]
         Tensor pe = peEmbedder.forward(k.concatRows(txtIds, imgIds));    // [Lt + Li, D/2, 2, 2]
         trace.record("vec", vec);
@@ -120,13 +130,12 @@ public final class FluxModel {
         return finalLayer.forward(k, img, vec);                           // [Li, out]
     }
 
-    private void checkInputs(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds, Tensor y) {
+    private void checkInputs(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds) {
         int axes = config.axesDim().length;
         Shapes.require("img", img, Shapes.ANY, config.inChannels());
         Shapes.require("img_ids", imgIds, img.dim(0), axes);
         Shapes.require("txt", txt, Shapes.ANY, config.contextInDim());
         Shapes.require("txt_ids", txtIds, txt.dim(0), axes);
-        Shapes.require("vec", y, config.vecInDim());
     }
 
     private void collectLinears() {
