@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
         description = "AnyRefill (Left-Prompt-Guided vision tasks) on FLUX.1-Fill-dev, in pure Java.",
         subcommands = {
                 InspectCommand.class,
+                VaeCommand.class,
         })
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";
