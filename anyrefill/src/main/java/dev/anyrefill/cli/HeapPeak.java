@@ -15,11 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Measures the Java heap a piece of work needs. Two bounds: the largest heap occupancy
- * right after any garbage collection during the work (live data then: a lower bound of the
- * peak live set, close to it when collections are frequent, i.e. under a tight -Xmx), and the
- * sum of the heap pools' peak occupancy (live data plus garbage not yet collected: an upper
- * bound). Both are reported above the baseline measured after a full collection before the work.
+ * The heap around a piece of work: the baseline after a full collection before it, and the sum
+ * of the heap pools' peak occupancy during it (live data plus garbage not yet collected, so an
+ * upper bound of what the work needs), and the largest occupancy after any collection.
  */
 final class HeapPeak implements AutoCloseable {
     private final List<NotificationEmitter> emitters = new ArrayList<>();
@@ -62,7 +60,7 @@ final class HeapPeak implements AutoCloseable {
         return baseline;
     }
 
-    /** Largest live heap seen after a collection, above the baseline (0 if none ran). */
+    /** Largest heap seen after a collection, above the baseline (0 if none ran). */
     long liveAboveBaseline() {
         return Math.max(0, maxAfterGc - baseline);
     }

@@ -1,6 +1,5 @@
 package dev.anyrefill.cli;
 
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.kernels.Parallel;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.vae.AutoEncoder;
@@ -16,7 +15,9 @@ import java.util.concurrent.Callable;
 /**
  * {@code anyrefill vae memory}: decodes a random latent with random weights at FLUX's real
  * AutoEncoder widths (ch 128, ch_mult [1, 2, 4, 4], 2 res blocks, z 16; weights off-heap as a
- * mapped checkpoint's would be) and reports the Java heap the decode needed and its time.
+ * mapped checkpoint's would be) and reports the Java heap the decode needed: the largest live
+ * set at the end of any operation (see {@link HeapProbeKernels}). The time printed includes a
+ * full garbage collection per operation; it is no benchmark.
  */
 @Command(name = "memory", mixinStandardHelpOptions = true,
         description = "Measure the heap and time of a decode at FLUX's real AutoEncoder widths, random weights.")
@@ -50,8 +51,8 @@ final class VaeMemoryCommand implements Callable<Integer> {
         }
         AutoEncoderParams params = AutoEncoderParams.flux();
         try (RandomWeights weights = new RandomWeights(params, true, 1)) {
-            ShapeOnlyKernels probe = shapeOnly ? new ShapeOnlyKernels(true) : null;
-            AutoEncoder ae = new AutoEncoder(weights, params, shapeOnly ? probe : new JavaKernels());
+            HeapProbeKernels probe = new HeapProbeKernels(!shapeOnly);
+            AutoEncoder ae = new AutoEncoder(weights, params, probe);
             Tiling tiling = tile > 0 ? new Tiling(tile, overlap < 0 ? tile / 4 : overlap) : null;
             Tensor z = randomLatent(params.zChannels(), height / 8, width / 8);
             long largest = 4L * params.ch() * params.chMult()[1] * height * width; // level 1's channels, upsampled to full size
@@ -65,13 +66,10 @@ final class VaeMemoryCommand implements Callable<Integer> {
             try (HeapPeak peak = new HeapPeak()) {
                 image = tiling == null ? ae.decode(z) : tiling.decode(ae, z);
                 double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf("decoded [3, %d, %d] in %.1f s; heap above baseline: live peak >= %.0f MB (max after %d GCs), "
-                                + "pool peaks <= %.0f MB%n", image.dim(1), image.dim(2), seconds,
-                        peak.liveAboveBaseline() / 1e6, peak.collections(), peak.peakAboveBaseline() / 1e6);
-                if (probe != null) {
-                    System.out.printf("shape-only, full GC after each of %d operations: peak live heap above baseline %.0f MB%n",
-                            probe.ops(), (probe.maxLiveAfterOp() - peak.baseline()) / 1e6);
-                }
+                System.out.printf("decoded [3, %d, %d] in %.1f s (a full GC after each of %d operations)%n",
+                        image.dim(1), image.dim(2), seconds, probe.ops());
+                System.out.printf("peak live heap above baseline: %.0f MB (heap pools' peaks: %.0f MB)%n",
+                        (probe.maxLiveAfterOp() - peak.baseline()) / 1e6, peak.peakAboveBaseline() / 1e6);
             }
         }
         return 0;
