@@ -81,7 +81,14 @@ public final class ImageFiles {
      * {@code binarize} (diffusers' behaviour: 1 where the pixel is at least 128, else 0).
      */
     public static Tensor readMask(Path file, boolean binarize) {
-        Pixels grey = readGrey(file);
+        return toMask(readGrey(file), binarize);
+    }
+
+    /** Grey pixels as a mask [1, H, W] in [0, 1], soft or binarized as {@link #readMask}. */
+    public static Tensor toMask(Pixels grey, boolean binarize) {
+        if (grey.channels() != 1) {
+            throw new IllegalArgumentException("expected grey pixels for a mask, got " + grey.channels() + " channels");
+        }
         byte[] d = grey.data();
         float[] out = new float[d.length];
         for (int i = 0; i < d.length; i++) {
