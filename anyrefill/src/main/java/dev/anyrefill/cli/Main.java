@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
                 InspectCommand.class,
                 ForwardCommand.class,
                 SampleCommand.class,
+                VaeCommand.class,
                 TokenizeCommand.class,
                 TextCommand.class,
                 EncodePromptCommand.class,

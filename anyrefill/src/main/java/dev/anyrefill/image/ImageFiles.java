@@ -137,7 +137,9 @@ public final class ImageFiles {
     /**
      * [3, H, W] nominally in [-1, 1] to 8-bit RGB: clamp to [-1, 1], then {@code (x + 1) * 127.5}
      * truncated to an integer, as BFL's {@code (127.5 * (x + 1.0)).byte()} (the golden
-     * denoised.png matches this to the byte; rounding would differ in half the bytes).
+     * denoised.png matches this to the byte; rounding would differ in half the bytes). So
+     * {@code toPixels(toTensor(p))} can be one level below p: keep original pixels where they
+     * must survive unchanged rather than sending them through a tensor.
      */
     public static Pixels toPixels(Tensor image) {
         if (image.rank() != 3 || image.dim(0) != 3) {
