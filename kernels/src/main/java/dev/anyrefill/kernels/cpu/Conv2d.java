@@ -21,6 +21,9 @@ public final class Conv2d {
     /** Row stride of a block's result buffer: one strip more than the block. */
     static final int C_STRIDE = PIXELS + NR;
 
+    private static final Scratch COL = new Scratch();
+    private static final Scratch C_BUF = new Scratch();
+
     private Conv2d() {
     }
 
@@ -40,9 +43,9 @@ public final class Conv2d {
         }
         int blocks = (pixels + PIXELS - 1) / PIXELS;
         Parallel.forChunks(blocks, 1, (from, to) -> {
-            float[] col = new float[(PIXELS / NR) * taps * NR];
+            float[] col = COL.get((PIXELS / NR) * taps * NR);
             // Results of one block, rows off the 4 KiB grid, copied out with the bias at the end.
-            float[] cBuf = new float[cout * C_STRIDE];
+            float[] cBuf = C_BUF.get(cout * C_STRIDE);
             int[] iy0 = new int[NR];
             int[] ix0 = new int[NR];
             for (int blk = from; blk < to; blk++) {

@@ -25,6 +25,15 @@ public final class FlashAttention {
     /** Keys per tile (a multiple of NR). */
     static final int BK = 4 * NR;
 
+    private static final Scratch K_PACK = new Scratch();
+    private static final Scratch V_PACK = new Scratch();
+    private static final Scratch S = new Scratch();
+    private static final Scratch Q_PACK = new Scratch();
+    private static final Scratch P_PACK = new Scratch();
+    private static final Scratch O = new Scratch();
+    private static final Scratch ROW_MAX = new Scratch();
+    private static final Scratch ROW_SUM = new Scratch();
+
     private FlashAttention() {
     }
 
@@ -39,11 +48,11 @@ public final class FlashAttention {
         int dStrips = (d + NR - 1) / NR;
         int dPad = dStrips * NR;
         // kPack[h][strip][c][NR]: keys as columns, so S = Q K^T is A = Q rows, B = key strips.
-        float[] kPack = new float[heads * keyStrips * d * NR];
+        float[] kPack = K_PACK.get(heads * keyStrips * d * NR);
         // vPack[h][key tile][dStrip][BK][NR]: value channels as columns, so O += P V is A = P,
         // B = V strips; the strips of one key tile side by side.
         int keyTiles = (lk + BK - 1) / BK;
-        float[] vPack = new float[heads * keyTiles * dStrips * BK * NR];
+        float[] vPack = V_PACK.get(heads * keyTiles * dStrips * BK * NR);
         Parallel.forRange(heads, h -> {
             for (int j = 0; j < lk; j++) {
                 int src = j * hd + h * d;
@@ -61,12 +70,12 @@ public final class FlashAttention {
         float[] out = new float[lq * hd];
         int qBlocks = (lq + BQ - 1) / BQ;
         Parallel.forChunks(heads * qBlocks, 1, (from, to) -> {
-            float[] s = new float[BQ * BK];
-            float[] qPack = new float[BQ * d];
-            float[] pPack = new float[BQ * BK];
-            float[] o = new float[BQ * dPad];
-            float[] rowMax = new float[BQ];
-            float[] rowSum = new float[BQ];
+            float[] s = S.get(BQ * BK);
+            float[] qPack = Q_PACK.get(BQ * d);
+            float[] pPack = P_PACK.get(BQ * BK);
+            float[] o = O.get(BQ * dPad);
+            float[] rowMax = ROW_MAX.get(BQ);
+            float[] rowSum = ROW_SUM.get(BQ);
             for (int task = from; task < to; task++) {
                 int h = task / qBlocks;
                 int i0 = (task % qBlocks) * BQ;

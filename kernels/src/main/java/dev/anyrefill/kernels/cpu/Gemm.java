@@ -42,6 +42,12 @@ public final class Gemm {
     /** Upper bound of a packed panel, in floats (8 MiB). */
     static final int PANEL_FLOATS = 2 << 20;
 
+    private static final Scratch PANEL = new Scratch();
+    private static final Scratch A_BUF = new Scratch();
+    private static final Scratch C_BUF = new Scratch();
+    private static final Scratch ROWS = new Scratch();
+    private static final Scratch ROW = new Scratch();
+
     private Gemm() {
     }
 
@@ -70,7 +76,7 @@ public final class Gemm {
                        int panelStrips) {
         int mTiles = (m + MC - 1) / MC;
         int stripsTotal = (n + NR - 1) / NR;
-        float[] pack = new float[panelStrips * k * NR];
+        float[] pack = PANEL.get(panelStrips * k * NR);
         for (int s0 = 0; s0 < stripsTotal; s0 += panelStrips) {
             int strips = Math.min(panelStrips, stripsTotal - s0);
             int n0 = s0 * NR;
@@ -78,8 +84,8 @@ public final class Gemm {
             packPanel(w, k, n0, panelCols, strips, pack);
             int sTiles = (strips + STRIPS_PER_TILE - 1) / STRIPS_PER_TILE;
             Parallel.forChunks(mTiles * sTiles, 1, (from, to) -> {
-                float[] aBuf = new float[MC * KC];
-                float[] cBuf = new float[MC * C_STRIDE];
+                float[] aBuf = A_BUF.get(MC * KC);
+                float[] cBuf = C_BUF.get(MC * C_STRIDE);
                 for (int t = from; t < to; t++) {
                     int mt = t / sTiles;
                     int st = t % sTiles;
@@ -145,7 +151,7 @@ public final class Gemm {
         Parallel.forChunks(strips, 1, (from, to) -> {
             // One strip at a time, K in blocks: widen NR row pieces into an L1-sized buffer,
             // then write the strip block sequentially.
-            float[] rows = new float[NR * KC];
+            float[] rows = ROWS.get(NR * KC);
             for (int s = from; s < to; s++) {
                 int width = Math.min(NR, cols - s * NR);
                 for (int kb = 0; kb < k; kb += KC) {
@@ -167,7 +173,7 @@ public final class Gemm {
     /** The few-rows path: each weight row widened once, dotted with up to four x rows at a time. */
     static void rowDots(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
         Parallel.forChunks(n, 64, (from, to) -> {
-            float[] row = new float[k];
+            float[] row = ROW.get(k);
             for (int j = from; j < to; j++) {
                 Widen.run(w, (long) j * k, row, 0, k);
                 float bj = bias == null ? 0f : bias[j];
