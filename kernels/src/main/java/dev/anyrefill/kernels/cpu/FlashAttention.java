@@ -21,9 +21,9 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 public final class FlashAttention {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Queries per task (a multiple of MR). */
-    static final int BQ = 8 * MR;
+    static final int BQ = 16 * MR;
     /** Keys per tile (a multiple of NR). */
-    static final int BK = 4 * NR;
+    static final int BK = 8 * NR;
 
     private static final Scratch K_PACK = new Scratch();
     private static final Scratch V_PACK = new Scratch();

@@ -34,7 +34,7 @@ public final class Gemm {
     /** K block: one strip block is KC * NR floats (16 KiB for AVX2). */
     static final int KC = 256;
     /** Rows per tile (a multiple of MR): the tile's KC block of x stays in L2. */
-    static final int MC = 16 * MR;
+    static final int MC = 21 * MR;
     /** Strips per tile. */
     static final int STRIPS_PER_TILE = 16;
     /** Row stride of a tile's result buffer: one strip more than the tile, off the 4 KiB grid. */
