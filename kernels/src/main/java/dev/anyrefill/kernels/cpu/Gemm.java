@@ -36,7 +36,7 @@ public final class Gemm {
     /** Rows per tile (a multiple of MR): the tile's KC block of x stays in L2. */
     static final int MC = 21 * MR;
     /** Strips per tile. */
-    static final int STRIPS_PER_TILE = 16;
+    static final int STRIPS_PER_TILE = 32;
     /** Row stride of a tile's result buffer: one strip more than the tile, off the 4 KiB grid. */
     static final int C_STRIDE = (STRIPS_PER_TILE + 1) * NR;
     /** Upper bound of a packed panel, in floats (8 MiB). */
