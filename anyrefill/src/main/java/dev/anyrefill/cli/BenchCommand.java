@@ -136,7 +136,7 @@ final class BenchCommand implements Callable<Integer> {
     private String json(double seconds, double cpuSeconds, double gflop, String backendName, double generateSeconds,
                         double warmupSeconds, Map<String, TimingKernels.Entry> ops) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "{\"seconds\":%.3f,\"gflop\":%.1f,\"gflops_per_s\":%.1f", seconds, gflop, gflop / seconds));
+        b.append(String.format(Locale.ROOT, "{\"seconds\":%.3f,\"gflop\":%.3f,\"gflops_per_s\":%.1f", seconds, gflop, gflop / seconds));
         b.append(String.format(Locale.ROOT, ",\"cpu_seconds\":%.3f,\"gflop_per_cpu_s\":%.1f", cpuSeconds, gflop / cpuSeconds));
         b.append(String.format(Locale.ROOT, ",\"backend\":\"%s\",\"threads\":%d,\"preset\":\"%s\",\"double\":%d,\"single\":%d"
                         + ",\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_passes\":%d,\"warmup_seconds\":%.3f,\"weights_seconds\":%.3f",
