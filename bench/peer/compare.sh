@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs our benchmarks and the PyTorch peers back to back in one session, so their ratio is
-# measured under the same load: GEMM (JMH vs torch.matmul) at FLUX shapes, then one forward of
-# --double/--single blocks (`anyrefill bench` vs bench/peer/torch_blocks.py).
+# Runs our benchmarks and the PyTorch peers in one session, interleaved so that both see the
+# same load on a shared machine: per GEMM shape, torch.matmul, then JMH's GemmBenchmark, then
+# torch.matmul again; then `anyrefill bench` between two runs of bench/peer/torch_blocks.py
+# (1 double + 1 single block, 2048 + 512 tokens). Compare ours with the torch runs around it.
 # Usage: bench/peer/compare.sh [gemm|blocks|all]   (after ./mvnw -q -DskipTests package)
 # Needs /usr/bin/python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread).
 set -euo pipefail
@@ -12,16 +13,18 @@ py=${PYTHON:-/usr/bin/python3}
 what=${1:-all}
 shapes=${SHAPES:-2048x3072x3072,2560x3072x9216,2048x3072x12288,512x12288x3072}
 if [ "$what" = gemm ] || [ "$what" = all ]; then
-  echo "== torch.matmul (float32, 2 threads)"
-  "$py" "$root/bench/peer/torch_gemm.py" --shapes "$shapes"
-  echo "== JMH GemmBenchmark (BF16 weights, F32 activations)"
-  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -jar "$root/bench/target/benchmarks.jar" \
-      GemmBenchmark -p shape="$shapes" -wi 1 -i 3 -w 2 -r 4 -rf json -rff "${JMH_JSON:-/tmp/jmh-gemm.json}" 2>&1 \
-      | grep -E '^(Benchmark|GemmBenchmark)'
+  for shape in ${shapes//,/ }; do
+    echo "== $shape: torch.matmul (float32, 2 threads), JMH GemmBenchmark (BF16 weights), torch.matmul"
+    "$py" "$root/bench/peer/torch_gemm.py" --shapes "$shape"
+    "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -jar "$root/bench/target/benchmarks.jar" \
+        GemmBenchmark -p shape="$shape" -wi 1 -i 3 -w 2 -r 4 2>&1 | grep -E '^GemmBenchmark'
+    "$py" "$root/bench/peer/torch_gemm.py" --shapes "$shape"
+  done
 fi
 if [ "$what" = blocks ] || [ "$what" = all ]; then
-  echo "== anyrefill bench (1 double + 1 single block, 2048 + 512 tokens)"
-  "$root/bin/anyrefill" bench --preset real-width --double 1 --single 1 --image-tokens 2048 --text-tokens 512 --warmup 2 2>/dev/null
-  echo "== PyTorch peer (the same two blocks, float32)"
-  "$py" "$root/bench/peer/torch_blocks.py" --double 1 --single 1 --image-tokens 2048 --text-tokens 512
+  blocks=(--double 1 --single 1 --image-tokens 2048 --text-tokens 512)
+  echo "== PyTorch peer (DoubleStreamBlock + SingleStreamBlock, float32), anyrefill bench, PyTorch peer"
+  "$py" "$root/bench/peer/torch_blocks.py" "${blocks[@]}"
+  "$root/bin/anyrefill" bench --preset real-width "${blocks[@]}" --warmup 2 2>/dev/null
+  "$py" "$root/bench/peer/torch_blocks.py" "${blocks[@]}"
 fi
