@@ -4,11 +4,13 @@ import dev.anyrefill.kernels.Parallel;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.vae.AutoEncoder;
 import dev.anyrefill.vae.AutoEncoderParams;
-import dev.anyrefill.vae.RandomWeights;
 import dev.anyrefill.vae.Tiling;
+import dev.anyrefill.weights.SyntheticWeights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 
@@ -50,7 +52,14 @@ final class VaeMemoryCommand implements Callable<Integer> {
             Parallel.setThreads(threads);
         }
         AutoEncoderParams params = AutoEncoderParams.flux();
-        try (RandomWeights weights = new RandomWeights(params, true, 1)) {
+        Map<String, int[]> decoderShapes = new LinkedHashMap<>();
+        params.parameterShapes().forEach((name, shape) -> {
+            if (name.startsWith("decoder.")) {
+                decoderShapes.put(name, shape); // a decode needs only the decoder
+            }
+        });
+        long weightBytes = decoderShapes.values().stream().mapToLong(s -> 2 * Tensor.count(s)).sum();
+        try (SyntheticWeights weights = new SyntheticWeights(decoderShapes, 1, "synthetic AutoEncoder decoder")) {
             HeapProbeKernels probe = new HeapProbeKernels(!shapeOnly);
             AutoEncoder ae = new AutoEncoder(weights, params, probe);
             Tiling tiling = tile > 0 ? new Tiling(tile, overlap < 0 ? tile / 4 : overlap) : null;
@@ -58,7 +67,7 @@ final class VaeMemoryCommand implements Callable<Integer> {
             long largest = 4L * params.ch() * params.chMult()[1] * height * width; // level 1's channels, upsampled to full size
             System.out.printf("decode %dx%d at ch %d, ch_mult [1,2,4,4]%s, %s; weights %.0f MB off-heap (BF16); max heap %.0f MB; %d threads%n",
                     width, height, params.ch(), shapeOnly ? " (shape-only kernels: no arithmetic)" : "", tiling == null ? "untiled" : "tiles of " + tiling.tile() + " latents, overlap " + tiling.overlap(),
-                    weights.bytes() / 1e6, Runtime.getRuntime().maxMemory() / 1e6, Parallel.threads());
+                    weightBytes / 1e6, Runtime.getRuntime().maxMemory() / 1e6, Parallel.threads());
             System.out.printf("largest single activation untiled: [%d, %d, %d] F32 = %.0f MB%n",
                     params.ch() * params.chMult()[1], height, width, largest / 1e6);
             long start = System.nanoTime();
