@@ -340,11 +340,7 @@ public class JavaKernels implements Kernels {
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, Activation act) {
         Tensor y = groupNorm(x, groups, weight, bias, eps);
         float[] out = y.data(); // our own fresh buffer: the activation goes in place
-        Parallel.forChunks(out.length, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                out[i] = act.apply(out[i]);
-            }
-        });
+        Elementwise.activation(out, act, out);
         return y;
     }
 }
