@@ -15,8 +15,10 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * {@code Float.intBitsToFloat} (the OpenCL backend has no reinterpret), integer indexing only.
  */
 final class DeviceKernels {
-    /** Side of a square matmul tile; the work-group is TILE x TILE work-items. */
-    static final int TILE = 16;
+    /** Side of a square output tile of the matmul (16 x 16 work-items, 4 x 4 outputs each). */
+    static final int TILE = 64;
+    /** Depth of the x and W tiles staged in local memory per step along k. */
+    static final int TILE_K = 32;
     /** Queries per attention work-group, and keys per tile of K and V in local memory. */
     static final int ATTN_BLOCK = 16;
     /** Largest head dimension the attention kernel holds in local memory (FLUX: 128). */
@@ -36,20 +38,29 @@ final class DeviceKernels {
     }
 
     /**
-     * A BF16 word to F32 without bit reinterpretation: the 8-bit exponent picks a power of two
-     * from {@code pow2} (256 entries, {@code pow2[e] = 2^(e-134)}, {@code pow2[0] = 2^-133}), the
-     * 7-bit mantissa with its implicit leading one (none for subnormals) scales it.
-     * Exact for every finite BF16 value.
+     * A BF16 word (sign-extended into an int) to F32, exactly, without bit reinterpretation
+     * (which TornadoVM's OpenCL backend lacks) and without branches or table look-ups (which
+     * keep a CPU OpenCL compiler from vectorising the loop around it).
+     *
+     * <p>A BF16 value is {@code +-(lead * 128 + mantissa) * 2^(max(e, 1) - 134)} (lead 0 for
+     * subnormals). The low 4 exponent bits go in as an integer shift of the mantissa; each of
+     * the high 4 bits picks one of two powers of two, {@code 2^(+-8)}, {@code 2^(+-16)},
+     * {@code 2^(+-32)}, {@code 2^50 or 2^-78}, whose product is {@code 2^(16 hi - 134)}. The
+     * factors are chosen so that a product of any subset of them (a fast-math compiler may
+     * reassociate) neither overflows nor drops a bit: the result is exact in every order.
+     * Inf and NaN words come out as infinities.
      */
-    static float bf16(int raw, FloatArray pow2) {
-        int b = raw;
-        if (b < 0) {
-            b = b + 65536;
-        }
-        int e = (b >> 7) & 0xFF;
-        int m = b & 0x7F;
-        float mag = (e == 0 ? m : 128 + m) * pow2.get(e);
-        return (b >> 15) == 1 ? -mag : mag;
+    static float bf16(int raw) {
+        int e = (raw >> 7) & 0xFF;
+        int lead = Math.min(e, 1);
+        e = Math.max(e, 1);
+        int hi = e >> 4;
+        float f0 = (hi & 1) * (0x1p8f - 0x1p-8f) + 0x1p-8f;
+        float f1 = ((hi >> 1) & 1) * (0x1p16f - 0x1p-16f) + 0x1p-16f;
+        float f2 = ((hi >> 2) & 1) * (0x1p32f - 0x1p-32f) + 0x1p-32f;
+        float f3 = ((hi >> 3) & 1) * (0x1p50f - 0x1p-78f) + 0x1p-78f;
+        float mantissa = (lead * 128 + (raw & 0x7F)) << (e & 15);
+        return mantissa * f0 * f1 * f2 * f3 * (1 - 2 * ((raw >> 15) & 1));
     }
 
     /** The activations of {@link dev.anyrefill.kernels.Activation}, tanh written with exp. */
@@ -68,42 +79,102 @@ final class DeviceKernels {
     }
 
     /**
-     * {@code out = act(x W^T + bias)} with W in BF16: x [m, k], w [n, k] raw BF16 words,
-     * bias [n], out [m, n]. Work-item (globalIdx, globalIdy) = (column j, row i); each
-     * work-group stages a TILE x TILE tile of x and of W (widened once) in local memory per
-     * step along k, so every weight word is read from global memory m / TILE times, not m.
+     * {@code out = act(x W^T + bias)} with W in BF16, on padded shapes: x [mp, kp], w [np, kp]
+     * raw BF16 words, bias [np], out [mp, np], with mp and np multiples of {@link #TILE} and kp
+     * of {@link #TILE_K} (the host pads with zeros, so the kernel has no bounds checks). A
+     * work-group of 16 x 16 work-items computes a TILE x TILE output tile, each work-item a
+     * 4 x 4 block in registers; per step along k the group stages TILE rows of x and TILE rows
+     * of W (widened once, used by TILE rows of x) in local memory.
      */
-    static void linearBf16(KernelContext ctx, FloatArray x, ShortArray w, FloatArray pow2, FloatArray bias,
-            FloatArray out, int m, int n, int k, int act) {
-        int lc = ctx.localIdx;
-        int lr = ctx.localIdy;
-        int col = ctx.groupIdx * 16 + lc;
-        int row = ctx.groupIdy * 16 + lr;
-        int wRow = ctx.groupIdx * 16 + lr;
-        float[] xs = ctx.allocateFloatLocalArray(256);
-        float[] ws = ctx.allocateFloatLocalArray(256);
-        float acc = 0f;
-        for (int t = 0; t < k; t += 16) {
-            int c = t + lc;
-            float xv = 0f;
-            if (row < m && c < k) {
-                xv = x.get(row * k + c);
+    static void linearBf16(KernelContext ctx, FloatArray x, ShortArray w, FloatArray bias, FloatArray out,
+            int np, int kp, int act) {
+        int tx = ctx.localIdx;
+        int ty = ctx.localIdy;
+        int lid = ty * 16 + tx;
+        int col0 = ctx.groupIdx * 64;
+        int row0 = ctx.groupIdy * 64;
+        float[] xs = ctx.allocateFloatLocalArray(2048);
+        float[] ws = ctx.allocateFloatLocalArray(2048);
+        int xr = (ty * 4) * 32;
+        int wr = (tx * 4) * 32;
+        float a00 = 0f;
+        float a01 = 0f;
+        float a02 = 0f;
+        float a03 = 0f;
+        float a10 = 0f;
+        float a11 = 0f;
+        float a12 = 0f;
+        float a13 = 0f;
+        float a20 = 0f;
+        float a21 = 0f;
+        float a22 = 0f;
+        float a23 = 0f;
+        float a30 = 0f;
+        float a31 = 0f;
+        float a32 = 0f;
+        float a33 = 0f;
+        for (int t = 0; t < kp; t += 32) {
+            for (int q = 0; q < 8; q++) {
+                int idx = q * 256 + lid;
+                int r = idx >> 5;
+                int c = t + (idx & 31);
+                xs[idx] = x.get((row0 + r) * kp + c);
+                ws[idx] = bf16(w.get((col0 + r) * kp + c));
             }
-            xs[lr * 16 + lc] = xv;
-            float wv = 0f;
-            if (wRow < n && c < k) {
-                wv = bf16(w.get(wRow * k + c), pow2);
-            }
-            ws[lr * 16 + lc] = wv;
             ctx.localBarrier();
-            for (int kk = 0; kk < 16; kk++) {
-                acc += xs[lr * 16 + kk] * ws[lc * 16 + kk];
+            for (int kk = 0; kk < 32; kk++) {
+                float x0 = xs[xr + kk];
+                float x1 = xs[xr + 32 + kk];
+                float x2 = xs[xr + 64 + kk];
+                float x3 = xs[xr + 96 + kk];
+                float w0 = ws[wr + kk];
+                float w1 = ws[wr + 32 + kk];
+                float w2 = ws[wr + 64 + kk];
+                float w3 = ws[wr + 96 + kk];
+                a00 += x0 * w0;
+                a01 += x0 * w1;
+                a02 += x0 * w2;
+                a03 += x0 * w3;
+                a10 += x1 * w0;
+                a11 += x1 * w1;
+                a12 += x1 * w2;
+                a13 += x1 * w3;
+                a20 += x2 * w0;
+                a21 += x2 * w1;
+                a22 += x2 * w2;
+                a23 += x2 * w3;
+                a30 += x3 * w0;
+                a31 += x3 * w1;
+                a32 += x3 * w2;
+                a33 += x3 * w3;
             }
             ctx.localBarrier();
         }
-        if (row < m && col < n) {
-            out.set(row * n + col, activate(acc + bias.get(col), act));
-        }
+        int c0 = col0 + tx * 4;
+        int o = (row0 + ty * 4) * np + c0;
+        float b0 = bias.get(c0);
+        float b1 = bias.get(c0 + 1);
+        float b2 = bias.get(c0 + 2);
+        float b3 = bias.get(c0 + 3);
+        out.set(o, activate(a00 + b0, act));
+        out.set(o + 1, activate(a01 + b1, act));
+        out.set(o + 2, activate(a02 + b2, act));
+        out.set(o + 3, activate(a03 + b3, act));
+        o += np;
+        out.set(o, activate(a10 + b0, act));
+        out.set(o + 1, activate(a11 + b1, act));
+        out.set(o + 2, activate(a12 + b2, act));
+        out.set(o + 3, activate(a13 + b3, act));
+        o += np;
+        out.set(o, activate(a20 + b0, act));
+        out.set(o + 1, activate(a21 + b1, act));
+        out.set(o + 2, activate(a22 + b2, act));
+        out.set(o + 3, activate(a23 + b3, act));
+        o += np;
+        out.set(o, activate(a30 + b0, act));
+        out.set(o + 1, activate(a31 + b1, act));
+        out.set(o + 2, activate(a32 + b2, act));
+        out.set(o + 3, activate(a33 + b3, act));
     }
 
     /**

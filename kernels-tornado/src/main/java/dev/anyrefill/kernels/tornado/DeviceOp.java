@@ -25,7 +25,9 @@ final class DeviceOp implements AutoCloseable {
 
     private final TornadoExecutionPlan plan;
     private final FloatArray[] inputs;
+    private final Rows[] inputRows;
     private final FloatArray output;
+    private final Rows outputRows;
     private final DeviceTraffic traffic;
     private final long residentBytes;
     private boolean uploaded;
@@ -38,8 +40,19 @@ final class DeviceOp implements AutoCloseable {
      */
     DeviceOp(String kind, DeviceTraffic traffic, TornadoNativeArray[] resident, FloatArray[] inputs,
             FloatArray output, Consumer<TaskGraph> addTask, WorkerGrid grid) {
+        this(kind, traffic, resident, inputs, dense(inputs), output, Rows.dense(output.getSize()), addTask, grid);
+    }
+
+    /**
+     * As above, with the callers' arrays placed into the device buffers row by row: a buffer
+     * may be wider (padding columns) and longer (padding rows) than the data; padding stays 0.
+     */
+    DeviceOp(String kind, DeviceTraffic traffic, TornadoNativeArray[] resident, FloatArray[] inputs, Rows[] inputRows,
+            FloatArray output, Rows outputRows, Consumer<TaskGraph> addTask, WorkerGrid grid) {
         this.inputs = inputs;
+        this.inputRows = inputRows;
         this.output = output;
+        this.outputRows = outputRows;
         this.traffic = traffic;
         String name = kind + IDS.incrementAndGet();
         TaskGraph graph = new TaskGraph(name);
@@ -62,23 +75,52 @@ final class DeviceOp implements AutoCloseable {
     synchronized float[] run(float[]... values) {
         long in = 0;
         for (int i = 0; i < inputs.length; i++) {
-            MemorySegment dst = inputs[i].getSegment();
-            if (values[i].length != inputs[i].getSize()) {
-                throw new IllegalArgumentException("device input " + i + " holds " + inputs[i].getSize()
+            Rows r = inputRows[i];
+            if (values[i].length != r.rows * r.cols) {
+                throw new IllegalArgumentException("device input " + i + " takes " + r.rows * r.cols
                         + " floats, given " + values[i].length);
             }
-            MemorySegment.copy(values[i], 0, dst, ValueLayout.JAVA_FLOAT, 0, values[i].length);
-            in += 4L * values[i].length;
+            MemorySegment dst = inputs[i].getSegment();
+            if (r.cols == r.pitch) {
+                MemorySegment.copy(values[i], 0, dst, ValueLayout.JAVA_FLOAT, 0, values[i].length);
+            } else {
+                for (int row = 0; row < r.rows; row++) {
+                    MemorySegment.copy(values[i], row * r.cols, dst, ValueLayout.JAVA_FLOAT, 4L * row * r.pitch, r.cols);
+                }
+            }
+            in += inputs[i].getNumBytesOfSegment();
         }
         plan.execute();
         if (!uploaded) {
             traffic.weights(residentBytes);
             uploaded = true;
         }
-        float[] result = new float[output.getSize()];
-        MemorySegment.copy(output.getSegment(), ValueLayout.JAVA_FLOAT, 0, result, 0, result.length);
-        traffic.launch(in, 4L * result.length);
+        Rows r = outputRows;
+        float[] result = new float[r.rows * r.cols];
+        if (r.cols == r.pitch) {
+            MemorySegment.copy(output.getSegment(), ValueLayout.JAVA_FLOAT, 0, result, 0, result.length);
+        } else {
+            for (int row = 0; row < r.rows; row++) {
+                MemorySegment.copy(output.getSegment(), ValueLayout.JAVA_FLOAT, 4L * row * r.pitch, result, row * r.cols, r.cols);
+            }
+        }
+        traffic.launch(in, output.getNumBytesOfSegment());
         return result;
+    }
+
+    /** A [rows, cols] array placed in a device buffer whose rows are pitch floats apart. */
+    record Rows(int rows, int cols, int pitch) {
+        static Rows dense(int n) {
+            return new Rows(1, n, n);
+        }
+    }
+
+    private static Rows[] dense(FloatArray[] buffers) {
+        Rows[] rows = new Rows[buffers.length];
+        for (int i = 0; i < buffers.length; i++) {
+            rows[i] = Rows.dense(buffers[i].getSize());
+        }
+        return rows;
     }
 
     @Override

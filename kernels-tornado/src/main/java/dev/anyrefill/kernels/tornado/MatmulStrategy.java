@@ -18,14 +18,29 @@ public interface MatmulStrategy {
     /** The name the property selects it by. */
     String name();
 
-    /** Adds the task {@link DeviceOp#TASK} computing out [m, n] from x [m, k] and w [n, k]. */
-    void addTask(TaskGraph graph, FloatArray x, ShortArray w, FloatArray pow2, FloatArray bias, FloatArray out,
-            int m, int n, int k, int act);
+    /** The multiple the rows of x (and of the output) are padded to. */
+    int rowMultiple();
 
-    /** The grid, work-group size included, for an [m, n] output. */
-    WorkerGrid grid(int m, int n);
+    /** The multiple the output columns (rows of W) are padded to. */
+    int columnMultiple();
 
-    /** The portable kernel: 16 x 16 output tiles, x and W tiles staged in local memory (OpenCL, PTX). */
+    /** The multiple the inner dimension k is padded to. */
+    int depthMultiple();
+
+    /**
+     * Adds the task {@link DeviceOp#TASK} computing out [mp, np] from x [mp, kp] and w [np, kp]
+     * (padded sizes, padding zero).
+     */
+    void addTask(TaskGraph graph, FloatArray x, ShortArray w, FloatArray bias, FloatArray out, int mp, int np, int kp,
+            int act);
+
+    /** The grid, work-group size included, for a padded [mp, np] output. */
+    WorkerGrid grid(int mp, int np);
+
+    /**
+     * The portable kernel: 64 x 64 output tiles per work-group of 16 x 16, 4 x 4 outputs per
+     * work-item in registers, x and W (widened once per tile) staged through local memory.
+     */
     MatmulStrategy LOCAL_TILES = new MatmulStrategy() {
         @Override
         public String name() {
@@ -33,16 +48,30 @@ public interface MatmulStrategy {
         }
 
         @Override
-        public void addTask(TaskGraph graph, FloatArray x, ShortArray w, FloatArray pow2, FloatArray bias,
-                FloatArray out, int m, int n, int k, int act) {
-            graph.task(DeviceOp.TASK, DeviceKernels::linearBf16, new KernelContext(), x, w, pow2, bias, out, m, n, k, act);
+        public int rowMultiple() {
+            return DeviceKernels.TILE;
         }
 
         @Override
-        public WorkerGrid grid(int m, int n) {
-            int t = DeviceKernels.TILE;
-            WorkerGrid2D grid = new WorkerGrid2D(roundUp(n, t), roundUp(m, t));
-            grid.setLocalWork(t, t, 1);
+        public int columnMultiple() {
+            return DeviceKernels.TILE;
+        }
+
+        @Override
+        public int depthMultiple() {
+            return DeviceKernels.TILE_K;
+        }
+
+        @Override
+        public void addTask(TaskGraph graph, FloatArray x, ShortArray w, FloatArray bias, FloatArray out,
+                int mp, int np, int kp, int act) {
+            graph.task(DeviceOp.TASK, DeviceKernels::linearBf16, new KernelContext(), x, w, bias, out, np, kp, act);
+        }
+
+        @Override
+        public WorkerGrid grid(int mp, int np) {
+            WorkerGrid2D grid = new WorkerGrid2D(np / 4, mp / 4);
+            grid.setLocalWork(16, 16, 1);
             return grid;
         }
     };

@@ -13,6 +13,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -38,7 +39,6 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
     private final DeviceTraffic traffic = new DeviceTraffic();
     private final Map<Object, DeviceOp> ops = new HashMap<>();
     private final Map<MemorySegment, ShortArray> weights = new HashMap<>();
-    private final FloatArray pow2 = bf16ExponentTable();
 
     public TornadoKernels() {
         this(MatmulStrategy.fromSystemProperty());
@@ -83,12 +83,19 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
         }
         LinearKey key = new LinearKey(w.segment(), bias == null ? null : bias.segment(), m, act);
         DeviceOp op = op(key, () -> {
-            ShortArray wd = weights.computeIfAbsent(w.segment(), TornadoKernels::bf16Words);
-            FloatArray b = bias == null ? new FloatArray(n) : FloatArray.fromArray(bias.toF32().data());
-            FloatArray xd = new FloatArray(m * k);
-            FloatArray out = new FloatArray(m * n);
-            return new DeviceOp("linear", traffic, new TornadoNativeArray[] {wd, pow2, b}, new FloatArray[] {xd}, out,
-                    g -> matmul.addTask(g, xd, wd, pow2, b, out, m, n, k, code(act)), matmul.grid(m, n));
+            int mp = MatmulStrategy.roundUp(m, matmul.rowMultiple());
+            int np = MatmulStrategy.roundUp(n, matmul.columnMultiple());
+            int kp = MatmulStrategy.roundUp(k, matmul.depthMultiple());
+            ShortArray wd = weights.computeIfAbsent(w.segment(), seg -> bf16Words(seg, n, k, np, kp));
+            FloatArray b = new FloatArray(np);
+            if (bias != null) {
+                MemorySegment.copy(bias.toF32().data(), 0, b.getSegment(), ValueLayout.JAVA_FLOAT, 0, n);
+            }
+            FloatArray xd = new FloatArray(mp * kp);
+            FloatArray out = new FloatArray(mp * np);
+            return new DeviceOp("linear", traffic, new TornadoNativeArray[] {wd, b}, new FloatArray[] {xd},
+                    new DeviceOp.Rows[] {new DeviceOp.Rows(m, k, kp)}, out, new DeviceOp.Rows(m, n, np),
+                    g -> matmul.addTask(g, xd, wd, b, out, mp, np, kp, code(act)), matmul.grid(mp, np));
         });
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
@@ -252,22 +259,21 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
         };
     }
 
-    /** The raw 16-bit words of a BF16 weight, in a buffer TornadoVM can send to the device. */
-    private static ShortArray bf16Words(MemorySegment segment) {
-        long count = segment.byteSize() / 2;
-        ShortArray words = new ShortArray(Math.toIntExact(count));
-        MemorySegment.copy(segment, 0, words.getSegment(), 0, segment.byteSize());
-        return words;
-    }
-
-    /** pow2[e] = 2^(e - 134), pow2[0] = 2^-133: the scale of a BF16 value with exponent e (see DeviceKernels.bf16). */
-    private static FloatArray bf16ExponentTable() {
-        FloatArray t = new FloatArray(256);
-        t.set(0, Math.scalb(1f, -133));
-        for (int e = 1; e < 256; e++) {
-            t.set(e, Math.scalb(1f, e - 134));
+    /**
+     * The raw 16-bit words of a BF16 weight [n, k], in a zero-padded [np, kp] buffer TornadoVM
+     * can send to the device.
+     */
+    private static ShortArray bf16Words(MemorySegment segment, int n, int k, int np, int kp) {
+        ShortArray words = new ShortArray(Math.multiplyExact(np, kp));
+        MemorySegment dst = words.getSegment();
+        if (k == kp) {
+            MemorySegment.copy(segment, 0, dst, 0, 2L * n * k);
+        } else {
+            for (int row = 0; row < n; row++) {
+                MemorySegment.copy(segment, 2L * row * k, dst, 2L * row * kp, 2L * k);
+            }
         }
-        return t;
+        return words;
     }
 
     private static float[] filled(int n, float v) {

@@ -85,6 +85,29 @@ class TornadoKernelsTest {
     }
 
     @Test
+    void everyFiniteBf16WordWidensExactly() {
+        // x = [[1]] times a [65536, 1] weight holding every BF16 word: the output is the widened word
+        short[] words = new short[65536];
+        for (int i = 0; i < words.length; i++) {
+            boolean infOrNan = ((i >> 7) & 0xFF) == 0xFF;
+            words[i] = infOrNan ? 0 : (short) i;
+        }
+        Tensor w = Tensor.view(DType.BF16, new int[] {65536, 1}, MemorySegment.ofArray(words));
+        float[] got = tornado.linear(Tensor.wrap(new float[] {1f}, 1, 1), w, null).data();
+        int wrong = 0;
+        for (int i = 0; i < words.length; i++) {
+            float expected = Floats.bf16ToF32(words[i]);
+            if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(expected) && !(expected == 0 && got[i] == 0)) {
+                if (wrong++ < 5 || wrong % 4000 == 0) {
+                    System.out.printf("  word %04x: got %s, expected %s%n", i, got[i], expected);
+                }
+            }
+        }
+        System.out.println("tornado BF16 widening: " + wrong + " of 65536 words differ from Floats.bf16ToF32 (must be 0)");
+        assertEquals(0, wrong);
+    }
+
+    @Test
     void linearOfOneRowAndOfLeadingDimensions() {
         Tensor vec = randn(1, 48);
         Tensor w = bf16(0.2f, 6 * 48 + 5, 48);
@@ -105,8 +128,9 @@ class TornadoKernelsTest {
         DeviceTraffic.Snapshot step = tornado.traffic().snapshot().minus(before);
         System.out.println("second call moved: " + step);
         assertEquals(0, step.weightBytes(), "the weight went to the device again");
-        assertEquals(20 * 64 * 4, step.activationBytesToDevice());
-        assertEquals(20 * 40 * 4, step.bytesToHost());
+        // x [20, 64] and out [20, 40] travel padded to whole 64 x 64 tiles
+        assertEquals(64 * 64 * 4, step.activationBytesToDevice());
+        assertEquals(64 * 64 * 4, step.bytesToHost());
     }
 
     @Test
