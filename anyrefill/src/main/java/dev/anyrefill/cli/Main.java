@@ -8,7 +8,16 @@ import picocli.CommandLine.Option;
 @Command(name = "anyrefill", mixinStandardHelpOptions = true, version = "anyrefill-jvm " + Main.VERSION,
         description = "AnyRefill (Left-Prompt-Guided vision tasks) on FLUX.1-Fill-dev, in pure Java.",
         subcommands = {
+                RefillCommand.class,
+                DemoCommand.class,
+                PrepareCommand.class,
                 InspectCommand.class,
+                ForwardCommand.class,
+                SampleCommand.class,
+                VaeCommand.class,
+                TokenizeCommand.class,
+                TextCommand.class,
+                EncodePromptCommand.class,
         })
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";

@@ -1,20 +1,22 @@
 package dev.anyrefill.kernels;
 
+import dev.anyrefill.kernels.cpu.Conv2d;
+import dev.anyrefill.kernels.cpu.Elementwise;
+import dev.anyrefill.kernels.cpu.FlashAttention;
+import dev.anyrefill.kernels.cpu.Gemm;
+import dev.anyrefill.kernels.cpu.Norms;
+import dev.anyrefill.kernels.cpu.Widen;
 import dev.anyrefill.tensor.Tensor;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
 /**
- * The pure-Java backend: plain loops over arrays, the Vector API for inner products, and the
- * {@link Parallel} pool for the outer loops. Each method is one well-defined operation so a
+ * The pure-Java backend: checks shapes, then hands the arithmetic to the Vector API kernels
+ * of {@code dev.anyrefill.kernels.cpu} (register-blocked GEMM, flash attention, fused norms)
+ * running on the {@link Parallel} pool. Each method is one well-defined operation so a
  * faster implementation can replace it alone.
  */
 public class JavaKernels implements Kernels {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
     @Override
     public String name() {
         return "java";
@@ -33,38 +35,17 @@ public class JavaKernels implements Kernels {
         if (bias != null && bias.size() != n) {
             throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
         }
-        float[] xs = x.data();
+        if (!Widen.supports(w.dtype())) {
+            throw new IllegalArgumentException("linear: weight " + w + " is not a floating-point type");
+        }
         float[] out = new float[Math.multiplyExact(m, n)];
         float[] b = bias == null ? null : bias.toF32().data();
-        // Parallel over output columns: each weight row is widened once and used for every x row.
-        Parallel.forChunks(n, 16, (from, to) -> {
-            float[] wRow = new float[k];
-            for (int j = from; j < to; j++) {
-                w.toFloats((long) j * k, wRow, 0, k);
-                float bj = b == null ? 0f : b[j];
-                for (int i = 0; i < m; i++) {
-                    out[i * n + j] = act.apply(dot(xs, i * k, wRow, 0, k) + bj);
-                }
-            }
-        });
+        Gemm.linear(x.data(), m, k, w, n, b, act, out);
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
         return Tensor.wrap(out, shape);
     }
 
-    static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        int upper = F.loopBound(len);
-        for (; i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < len; i++) {
-            sum += a[aOff + i] * b[bOff + i];
-        }
-        return sum;
-    }
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, Tensor bias, boolean causal) {
@@ -75,47 +56,15 @@ public class JavaKernels implements Kernels {
         if (k.dim(1) != heads || k.dim(2) != d || v.dim(0) != lk || v.dim(1) != heads || v.dim(2) != d) {
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v);
         }
-        float[] qs = q.data();
-        float[] ks = k.data();
-        float[] vs = v.data();
-        float[] bs = bias == null ? null : bias.toF32().data();
         int biasHeads = bias == null ? 0 : bias.dim(0);
-        int hd = heads * d;
-        float[] out = new float[lq * hd];
-        Parallel.forChunks(heads * lq, 8, (from, to) -> {
-            float[] scores = new float[lk];
-            float[] acc = new float[d];
-            for (int task = from; task < to; task++) {
-                int h = task / lq;
-                int i = task % lq;
-                int keys = causal ? Math.min(lk, i + 1) : lk;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < keys; j++) {
-                    float s = scale * dot(qs, i * hd + h * d, ks, j * hd + h * d, d);
-                    if (bs != null) {
-                        s += bs[((biasHeads == 1 ? 0 : h) * lq + i) * lk + j];
-                    }
-                    scores[j] = s;
-                    max = Math.max(max, s);
-                }
-                Arrays.fill(acc, 0f);
-                float sum = 0;
-                for (int j = 0; j < keys; j++) {
-                    float p = max == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(scores[j] - max);
-                    sum += p;
-                    int vOff = j * hd + h * d;
-                    for (int c = 0; c < d; c++) {
-                        acc[c] += p * vs[vOff + c];
-                    }
-                }
-                float inv = sum == 0 ? 0f : 1f / sum;
-                int oOff = i * hd + h * d;
-                for (int c = 0; c < d; c++) {
-                    out[oOff + c] = acc[c] * inv;
-                }
-            }
-        });
-        return Tensor.wrap(out, lq, hd);
+        if (bias != null && (bias.rank() != 3 || (biasHeads != 1 && biasHeads != heads)
+                || bias.dim(1) != lq || bias.dim(2) != lk)) {
+            throw new IllegalArgumentException("attention: bias " + bias + " for q " + q + ", k " + k);
+        }
+        float[] bs = bias == null ? null : bias.toF32().data();
+        float[] out = FlashAttention.attention(q.data(), k.data(), v.data(), lq, lk, heads, d,
+                scale, bs, biasHeads, causal);
+        return Tensor.wrap(out, lq, heads * d);
     }
 
     // ---- normalisation --------------------------------------------------------------------
@@ -125,63 +74,32 @@ public class JavaKernels implements Kernels {
         int c = x.cols();
         float[] w = weight == null ? null : weight.toF32().data();
         float[] b = bias == null ? null : bias.toF32().data();
-        return rowWise(x, (in, off, out) -> {
-            double mean = 0;
-            for (int i = 0; i < c; i++) {
-                mean += in[off + i];
-            }
-            mean /= c;
-            double var = 0;
-            for (int i = 0; i < c; i++) {
-                double dv = in[off + i] - mean;
-                var += dv * dv;
-            }
-            float inv = (float) (1 / Math.sqrt(var / c + eps));
-            for (int i = 0; i < c; i++) {
-                float y = (float) (in[off + i] - mean) * inv;
-                if (w != null) {
-                    y *= w[i];
-                }
-                if (b != null) {
-                    y += b[i];
-                }
-                out[off + i] = y;
-            }
-        });
+        float[] out = new float[Math.toIntExact(x.size())];
+        Norms.layerNorm(x.data(), x.rows(), c, eps, w, b, out);
+        return Tensor.wrap(out, x.shape());
     }
 
     @Override
     public Tensor rmsNorm(Tensor x, Tensor scale, float eps) {
-        int c = x.cols();
-        float[] s = scale.toF32().data();
-        return rowWise(x, (in, off, out) -> {
-            double sq = 0;
-            for (int i = 0; i < c; i++) {
-                sq += (double) in[off + i] * in[off + i];
-            }
-            float inv = (float) (1 / Math.sqrt(sq / c + eps));
-            for (int i = 0; i < c; i++) {
-                out[off + i] = in[off + i] * inv * s[i];
-            }
-        });
+        float[] out = new float[Math.toIntExact(x.size())];
+        Norms.rmsNorm(x.data(), x.rows(), x.cols(), eps, scale.toF32().data(), out);
+        return Tensor.wrap(out, x.shape());
     }
 
     @Override
     public Tensor layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps) {
         int c = x.cols();
-        float[] sh = shift.data();
+        if (shift.size() != c || scale.size() != c) {
+            throw new IllegalArgumentException("layerNormModulate: x " + x + ", shift " + shift + ", scale " + scale);
+        }
         float[] sc = scale.data();
-        Tensor normed = layerNorm(x, null, null, eps);
-        float[] o = normed.data();
-        Parallel.forChunks(x.rows(), 64, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int off = r * c;
-                for (int i = 0; i < c; i++) {
-                    o[off + i] = (1 + sc[i]) * o[off + i] + sh[i];
-                }
-            }
-        });
-        return normed;
+        float[] onePlusScale = new float[c];
+        for (int i = 0; i < c; i++) {
+            onePlusScale[i] = 1 + sc[i];
+        }
+        float[] out = new float[Math.toIntExact(x.size())];
+        Norms.layerNorm(x.data(), x.rows(), c, eps, onePlusScale, shift.data(), out);
+        return Tensor.wrap(out, x.shape());
     }
 
     @Override
@@ -191,48 +109,8 @@ public class JavaKernels implements Kernels {
         if (channels % groups != 0) {
             throw new IllegalArgumentException("groupNorm: " + channels + " channels in " + groups + " groups");
         }
-        int per = channels / groups;
-        float[] in = x.data();
-        float[] w = weight.toF32().data();
-        float[] b = bias.toF32().data();
-        float[] out = new float[in.length];
-        Parallel.forRange(groups, g -> {
-            int start = g * per * plane;
-            int len = per * plane;
-            double mean = 0;
-            for (int i = 0; i < len; i++) {
-                mean += in[start + i];
-            }
-            mean /= len;
-            double var = 0;
-            for (int i = 0; i < len; i++) {
-                double dv = in[start + i] - mean;
-                var += dv * dv;
-            }
-            float inv = (float) (1 / Math.sqrt(var / len + eps));
-            for (int ch = g * per; ch < (g + 1) * per; ch++) {
-                for (int i = 0; i < plane; i++) {
-                    int at = ch * plane + i;
-                    out[at] = (float) (in[at] - mean) * inv * w[ch] + b[ch];
-                }
-            }
-        });
-        return Tensor.wrap(out, x.shape());
-    }
-
-    private interface RowOp {
-        void apply(float[] in, int offset, float[] out);
-    }
-
-    private static Tensor rowWise(Tensor x, RowOp op) {
-        int c = x.cols();
-        float[] in = x.data();
-        float[] out = new float[in.length];
-        Parallel.forChunks(x.rows(), 16, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                op.apply(in, r * c, out);
-            }
-        });
+        float[] out = new float[Math.toIntExact(x.size())];
+        Norms.groupNorm(x.data(), channels, plane, groups, weight.toF32().data(), bias.toF32().data(), eps, out);
         return Tensor.wrap(out, x.shape());
     }
 
@@ -240,53 +118,36 @@ public class JavaKernels implements Kernels {
 
     @Override
     public Tensor activation(Tensor x, Activation act) {
-        float[] in = x.data();
-        float[] out = new float[in.length];
-        Parallel.forChunks(in.length, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                out[i] = act.apply(in[i]);
-            }
-        });
+        float[] out = new float[Math.toIntExact(x.size())];
+        Elementwise.activation(x.data(), act, out);
         return Tensor.wrap(out, x.shape());
     }
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
-        return zip(a, b, Float::sum);
+        return zip(a, b, Elementwise.Op.ADD);
     }
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
-        return zip(a, b, (p, q) -> p * q);
+        return zip(a, b, Elementwise.Op.MUL);
     }
 
-    private interface FloatOp {
-        float apply(float a, float b);
-    }
-
-    private static Tensor zip(Tensor a, Tensor b, FloatOp op) {
+    private static Tensor zip(Tensor a, Tensor b, Elementwise.Op op) {
         float[] x = a.data();
         float[] y = b.data();
         if (y.length != x.length && (y.length != a.cols() || b.size() != a.cols())) {
             throw new IllegalArgumentException("cannot combine " + a + " with " + b);
         }
-        int period = y.length;
         float[] out = new float[x.length];
-        Parallel.forChunks(x.length, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                out[i] = op.apply(x[i], y[i % period]);
-            }
-        });
+        Elementwise.zip(x, y, op, out);
         return Tensor.wrap(out, a.shape());
     }
 
     @Override
     public Tensor scale(Tensor a, float s) {
-        float[] x = a.data();
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] * s;
-        }
+        float[] out = new float[Math.toIntExact(a.size())];
+        Elementwise.scale(a.data(), s, out);
         return Tensor.wrap(out, a.shape());
     }
 
@@ -300,11 +161,7 @@ public class JavaKernels implements Kernels {
             throw new IllegalArgumentException("gatedResidual: " + residual + ", gate " + gate + ", x " + x);
         }
         float[] out = new float[r.length];
-        Parallel.forChunks(r.length, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                out[i] = r[i] + g[i % c] * in[i];
-            }
-        });
+        Elementwise.gatedResidual(r, g, in, c, out);
         return Tensor.wrap(out, residual.shape());
     }
 
@@ -315,9 +172,7 @@ public class JavaKernels implements Kernels {
         if (a.length != b.length) {
             throw new IllegalArgumentException("axpy: " + x + " and " + y);
         }
-        for (int i = 0; i < a.length; i++) {
-            a[i] += s * b[i];
-        }
+        Elementwise.axpy(a, s, b);
     }
 
     // ---- positions --------------------------------------------------------------------------
@@ -327,26 +182,11 @@ public class JavaKernels implements Kernels {
         int l = x.dim(0);
         int heads = x.dim(1);
         int d = x.dim(2);
-        if (pe.dim(0) != l || pe.dim(1) != d / 2) {
+        if (pe.dim(0) != l || pe.dim(1) != d / 2 || d % 2 != 0) {
             throw new IllegalArgumentException("rope: x " + x + " with pe " + pe);
         }
-        float[] in = x.data();
-        float[] p = pe.data();
-        float[] out = new float[in.length];
-        Parallel.forChunks(l, 16, (from, to) -> {
-            for (int t = from; t < to; t++) {
-                for (int h = 0; h < heads; h++) {
-                    int base = (t * heads + h) * d;
-                    for (int i = 0; i < d / 2; i++) {
-                        int m = (t * (d / 2) + i) * 4;
-                        float x0 = in[base + 2 * i];
-                        float x1 = in[base + 2 * i + 1];
-                        out[base + 2 * i] = p[m] * x0 + p[m + 1] * x1;
-                        out[base + 2 * i + 1] = p[m + 2] * x0 + p[m + 3] * x1;
-                    }
-                }
-            }
-        });
+        float[] out = new float[Math.toIntExact(x.size())];
+        Elementwise.rope(x.data(), pe.data(), l, heads, d, out);
         return Tensor.wrap(out, x.shape());
     }
 
@@ -462,51 +302,16 @@ public class JavaKernels implements Kernels {
         int cout = w.dim(0);
         int kh = w.dim(2);
         int kw = w.dim(3);
-        if (w.dim(1) != cin) {
+        if (w.rank() != 4 || w.dim(1) != cin) {
             throw new IllegalArgumentException("conv2d: input " + x + " with weight " + w);
         }
-        int top = padding[0];
-        int left = padding[2];
         int oh = (h + padding[0] + padding[1] - kh) / stride + 1;
         int ow = (wd + padding[2] + padding[3] - kw) / stride + 1;
-        float[] in = x.data();
+        float[] wF = new float[Math.toIntExact(w.size())];
+        Widen.run(w, 0, wF, 0, wF.length);
         float[] b = bias == null ? null : bias.toF32().data();
         float[] out = new float[cout * oh * ow];
-        int taps = cin * kh * kw;
-        // im2col-free direct convolution: for each output channel, accumulate each input tap
-        // as a shifted, strided copy of the input plane.
-        Parallel.forRange(cout, o -> {
-            float[] wo = new float[taps];
-            w.toFloats((long) o * taps, wo, 0, taps);
-            int base = o * oh * ow;
-            if (b != null) {
-                Arrays.fill(out, base, base + oh * ow, b[o]);
-            }
-            for (int ci = 0; ci < cin; ci++) {
-                for (int dy = 0; dy < kh; dy++) {
-                    for (int dx = 0; dx < kw; dx++) {
-                        float wv = wo[(ci * kh + dy) * kw + dx];
-                        if (wv == 0f) {
-                            continue;
-                        }
-                        for (int y = 0; y < oh; y++) {
-                            int iy = y * stride + dy - top;
-                            if (iy < 0 || iy >= h) {
-                                continue;
-                            }
-                            int inRow = (ci * h + iy) * wd;
-                            int outRow = base + y * ow;
-                            for (int xo = 0; xo < ow; xo++) {
-                                int ix = xo * stride + dx - left;
-                                if (ix >= 0 && ix < wd) {
-                                    out[outRow + xo] += wv * in[inRow + ix];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
+        Conv2d.conv(x.data(), cin, h, wd, wF, cout, kh, kw, b, stride, padding[0], padding[2], oh, ow, out);
         return Tensor.wrap(out, cout, oh, ow);
     }
 

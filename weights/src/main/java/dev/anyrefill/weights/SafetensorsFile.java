@@ -4,10 +4,13 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import dev.anyrefill.tensor.DType;
 import dev.anyrefill.tensor.Tensor;
 
 import java.io.IOException;
+import java.io.StringReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -86,19 +89,7 @@ public final class SafetensorsFile implements TensorSource {
 
     private static Map<String, TensorInfo> parseHeader(Path path, byte[] header, long dataSize,
                                                        Map<String, String> metadata) {
-        JsonObject root;
-        try {
-            JsonElement parsed = JsonParser.parseString(new String(header, StandardCharsets.UTF_8).trim());
-            if (!parsed.isJsonObject()) {
-                throw fail(path, "header is not a JSON object");
-            }
-            root = parsed.getAsJsonObject();
-        } catch (RuntimeException e) {
-            if (e instanceof WeightsException we) {
-                throw we;
-            }
-            throw fail(path, "header is not valid JSON (" + e.getMessage() + ")");
-        }
+        Map<String, JsonElement> root = readTopLevel(path, new String(header, StandardCharsets.UTF_8));
         List<TensorInfo> list = new ArrayList<>();
         for (Map.Entry<String, JsonElement> entry : root.entrySet()) {
             String name = entry.getKey();
@@ -133,6 +124,37 @@ public final class SafetensorsFile implements TensorSource {
             infos.put(info.name(), info);
         }
         return Collections.unmodifiableMap(infos);
+    }
+
+    /**
+     * The header's top-level members in order. Read member by member (rather than as one JSON
+     * object) so a name that occurs twice is an error instead of silently keeping the last.
+     */
+    private static Map<String, JsonElement> readTopLevel(Path path, String json) {
+        Map<String, JsonElement> members = new LinkedHashMap<>();
+        try (JsonReader reader = new JsonReader(new StringReader(json))) {
+            if (reader.peek() != JsonToken.BEGIN_OBJECT) {
+                throw fail(path, "header is not a JSON object");
+            }
+            reader.beginObject();
+            while (reader.hasNext()) {
+                String name = reader.nextName();
+                JsonElement value = JsonParser.parseReader(reader);
+                if (members.put(name, value) != null) {
+                    throw fail(path, "tensor '" + name + "' appears twice in the header (duplicate name)");
+                }
+            }
+            reader.endObject();
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw fail(path, "header has trailing content after the JSON object");
+            }
+            return members;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof WeightsException we) {
+                throw we;
+            }
+            throw fail(path, "header is not valid JSON (" + e.getMessage() + ")");
+        }
     }
 
     private static TensorInfo parseEntry(Path path, String name, JsonElement value, long dataSize) {

@@ -1,0 +1,163 @@
+package dev.anyrefill.dit;
+
+import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.weights.FluxCheckpoint;
+import dev.anyrefill.weights.FluxConfig;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * BFL's {@code Flux} transformer (model.py): embed image tokens, text tokens and the conditioning
+ * vector (time + guidance + pooled text), run the double-stream blocks, then the single-stream
+ * blocks over text and image together, and project the image tokens to a velocity.
+ *
+ * <p>Weights stay views of the checkpoint in their stored type; activations are F32. Every
+ * linear layer is a {@link Linear}, listed by its BFL module name in {@link #linears()}.
+ */
+public final class FluxModel {
+    /** Receives intermediate tensors by name ({@code vec}, {@code pe}, {@code trace.double_blocks.N.img}...). */
+    @FunctionalInterface
+    public interface Trace {
+        Trace NONE = (name, value) -> {
+        };
+
+        void record(String name, Tensor value);
+    }
+
+    private final FluxConfig config;
+    private final Kernels kernels;
+    final EmbedND peEmbedder;
+    final Linear imgIn;
+    final MLPEmbedder timeIn;
+    final MLPEmbedder vectorIn;
+    final MLPEmbedder guidanceIn; // null without guidance embedding
+    final Linear txtIn;
+    final List<DoubleStreamBlock> doubleBlocks = new ArrayList<>();
+    final List<SingleStreamBlock> singleBlocks = new ArrayList<>();
+    final LastLayer finalLayer;
+    private final Map<String, Linear> linears = new LinkedHashMap<>();
+
+    public FluxModel(FluxCheckpoint w, Kernels kernels) {
+        this.config = w.config();
+        this.kernels = kernels;
+        peEmbedder = new EmbedND(config.theta(), config.axesDim());
+        imgIn = Layers.linear(w, "img_in");
+        timeIn = new MLPEmbedder(w, "time_in");
+        vectorIn = new MLPEmbedder(w, "vector_in");
+        guidanceIn = config.guidanceEmbed() ? new MLPEmbedder(w, "guidance_in") : null;
+        txtIn = Layers.linear(w, "txt_in");
+        for (int i = 0; i < config.depth(); i++) {
+            doubleBlocks.add(new DoubleStreamBlock(w, "double_blocks." + i, config.numHeads()));
+        }
+        for (int i = 0; i < config.depthSingleBlocks(); i++) {
+            singleBlocks.add(new SingleStreamBlock(w, "single_blocks." + i, config.hiddenSize(), config.numHeads()));
+        }
+        finalLayer = new LastLayer(w, "final_layer");
+        collectLinears();
+    }
+
+    public FluxConfig config() {
+        return config;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** Every linear layer by BFL module name ({@code double_blocks.0.img_attn.qkv}), in model order. */
+    public Map<String, Linear> linears() {
+        return Collections.unmodifiableMap(linears);
+    }
+
+    /** BFL's {@code vec}: time_in(emb(t)) + guidance_in(emb(guidance)) + vector_in(y); [hidden]. */
+    public Tensor vec(double timestep, double guidance, Tensor y) {
+        Kernels k = kernels;
+        Tensor vec = timeIn.forward(k, TimestepEmbedding.of(timestep, 256));
+        if (guidanceIn != null) {
+            vec = k.add(vec, guidanceIn.forward(k, TimestepEmbedding.of(guidance, 256)));
+        }
+        return k.add(vec, vectorIn.forward(k, y));
+    }
+
+    /**
+     * One pass: the velocity [Li, out] of image tokens img [Li, in] at time t.
+     *
+     * @param imgIds [Li, axes] position ids of the image tokens
+     * @param txt    [Lt, context] text embeddings (T5)
+     * @param txtIds [Lt, axes] (zeros for FLUX)
+     * @param y      [vecIn] pooled text vector (CLIP)
+     */
+    public Tensor forward(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds, double timestep, Tensor y,
+                          double guidance, Trace trace) {
+        checkInputs(img, imgIds, txt, txtIds);
+        Shapes.require("vec", y, config.vecInDim());
+        return forward(img, imgIds, txt, txtIds, vec(timestep, guidance, y), trace);
+    }
+
+    /**
+     * One pass with the conditioning vector already computed ({@link #vec}, [hidden]): the part of
+     * the model after the embedders of t, guidance and y.
+     */
+    public Tensor forward(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds, Tensor vec, Trace trace) {
+        checkInputs(img, imgIds, txt, txtIds);
+        Shapes.require("vec (hidden)", vec, config.hiddenSize());
+        Kernels k = kernels;
+        img = imgIn.forward(k, img);                                     // [Li, hidden]
+        txt = txtIn.forward(k, txt);                                     // [Lt, hidden]
+        Tensor pe = peEmbedder.forward(k.concatRows(txtIds, imgIds));    // [Lt + Li, D/2, 2, 2]
+        trace.record("vec", vec);
+        trace.record("pe", pe);
+
+        for (int i = 0; i < doubleBlocks.size(); i++) {
+            Tensor[] out = doubleBlocks.get(i).forward(k, img, txt, vec, pe);
+            img = out[0];
+            txt = out[1];
+            trace.record("trace.double_blocks." + i + ".img", img);
+            trace.record("trace.double_blocks." + i + ".txt", txt);
+        }
+        int lt = txt.dim(0);
+        Tensor x = k.concatRows(txt, img);                                // [Lt + Li, hidden]
+        for (int i = 0; i < singleBlocks.size(); i++) {
+            x = singleBlocks.get(i).forward(k, x, vec, pe);
+            trace.record("trace.single_blocks." + i, x);
+        }
+        img = k.sliceRows(x, lt, x.dim(0));                               // [Li, hidden]
+        return finalLayer.forward(k, img, vec);                           // [Li, out]
+    }
+
+    private void checkInputs(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds) {
+        int axes = config.axesDim().length;
+        Shapes.require("img", img, Shapes.ANY, config.inChannels());
+        Shapes.require("img_ids", imgIds, img.dim(0), axes);
+        Shapes.require("txt", txt, Shapes.ANY, config.contextInDim());
+        Shapes.require("txt_ids", txtIds, txt.dim(0), axes);
+    }
+
+    private void collectLinears() {
+        add(imgIn);
+        add(timeIn.inLayer, timeIn.outLayer, vectorIn.inLayer, vectorIn.outLayer);
+        if (guidanceIn != null) {
+            add(guidanceIn.inLayer, guidanceIn.outLayer);
+        }
+        add(txtIn);
+        for (DoubleStreamBlock b : doubleBlocks) {
+            add(b.imgMod.lin, b.imgAttn.qkv, b.imgAttn.proj, b.imgMlp0, b.imgMlp2,
+                    b.txtMod.lin, b.txtAttn.qkv, b.txtAttn.proj, b.txtMlp0, b.txtMlp2);
+        }
+        for (SingleStreamBlock b : singleBlocks) {
+            add(b.linear1, b.linear2, b.modulation.lin);
+        }
+        add(finalLayer.linear, finalLayer.adaLNModulation);
+    }
+
+    private void add(Linear... layers) {
+        for (Linear l : layers) {
+            linears.put(l.name(), l);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.anyrefill.dit;
+
+import dev.anyrefill.kernels.Activation;
+import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.tensor.Tensor;
+
+/**
+ * One low-rank update of a {@link Linear}: {@code s * (B (A x) + b)} added to output rows
+ * [rowOffset, rowOffset + B.rows) of the layer. A covers the whole input; B may cover only a
+ * slice of the output, as a diffusers LoRA on to_q covers the q rows of BFL's fused qkv.
+ *
+ * @param down      A, [rank, in], in its stored type
+ * @param up        B, [rows, rank], in its stored type
+ * @param upBias    b, [rows] or null (BFL's LinearLora allows a bias on B)
+ * @param scale     s = user weight * alpha / rank
+ * @param rowOffset first output row of the layer that B writes
+ * @param source    where it came from (file and key), for messages
+ */
+public record LoraAdapter(Tensor down, Tensor up, Tensor upBias, float scale, int rowOffset, String source) {
+
+    public int rank() {
+        return down.dim(0);
+    }
+
+    public int rows() {
+        return up.dim(0);
+    }
+
+    /** An error naming the source when the adapter does not fit the layer. */
+    void checkFits(Linear layer) {
+        if (down.rank() != 2 || up.rank() != 2 || down.dim(1) != layer.inFeatures() || up.dim(1) != down.dim(0)
+                || rowOffset < 0 || rowOffset + up.dim(0) > layer.outFeatures()
+                || (upBias != null && upBias.size() != up.dim(0))) {
+            throw new IllegalArgumentException(source + ": LoRA A " + java.util.Arrays.toString(down.shape())
+                    + ", B " + java.util.Arrays.toString(up.shape()) + " at row " + rowOffset
+                    + " does not fit " + layer.name() + " [" + layer.outFeatures() + ", " + layer.inFeatures() + "]");
+        }
+    }
+
+    /** {@code h + s * (B (A x) + b)} on this adapter's rows; x [L, in], h [L, out]. */
+    Tensor addTo(Kernels k, Tensor x, Tensor h) {
+        Tensor ax = k.linear(x, down, null, Activation.NONE);          // [L, rank]
+        Tensor delta = k.scale(k.linear(ax, up, upBias, Activation.NONE), scale); // [L, rows]
+        int out = h.cols();
+        if (rowOffset == 0 && rows() == out) {
+            return k.add(h, delta);
+        }
+        // Only a slice of the output channels (q, k or v of a fused qkv): add there, keep the rest.
+        java.util.List<Tensor> parts = new java.util.ArrayList<>(3);
+        if (rowOffset > 0) {
+            parts.add(k.sliceColumns(h, 0, rowOffset));
+        }
+        parts.add(k.add(k.sliceColumns(h, rowOffset, rowOffset + rows()), delta));
+        if (rowOffset + rows() < out) {
+            parts.add(k.sliceColumns(h, rowOffset + rows(), out));
+        }
+        return k.concatColumns(parts.toArray(Tensor[]::new));
+    }
+}

@@ -1,0 +1,21 @@
+package dev.anyrefill.dit;
+
+import dev.anyrefill.kernels.Activation;
+import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.weights.TensorSource;
+
+/** BFL's {@code MLPEmbedder}: out_layer(silu(in_layer(x))), for time, guidance and the pooled vector. */
+public final class MLPEmbedder {
+    final Linear inLayer;
+    final Linear outLayer;
+
+    MLPEmbedder(TensorSource w, String prefix) {
+        this.inLayer = Layers.linear(w, prefix + ".in_layer");
+        this.outLayer = Layers.linear(w, prefix + ".out_layer");
+    }
+
+    public Tensor forward(Kernels k, Tensor x) {
+        return outLayer.forward(k, inLayer.forward(k, x, Activation.SILU));
+    }
+}

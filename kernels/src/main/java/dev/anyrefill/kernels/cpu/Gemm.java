@@ -1,0 +1,176 @@
+package dev.anyrefill.kernels.cpu;
+
+import dev.anyrefill.kernels.Activation;
+import dev.anyrefill.kernels.Parallel;
+import dev.anyrefill.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import static dev.anyrefill.kernels.cpu.MicroKernel.MR;
+import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
+
+/**
+ * {@code out = act(x W^T + b)} for F32 activations x [M, K] and weights W [N, K] in their
+ * stored type.
+ *
+ * <p>Many rows (the transformer's token batches): W is widened and packed, one panel of
+ * columns at a time, into k-major strips of {@link MicroKernel#NR} columns (F32, each weight
+ * converted once per call and then reused by every row of x); the panel is cut into tiles
+ * of rows x strips that the pool runs in parallel, so both M and N feed the threads. Inside
+ * a tile the loop runs over K in blocks of {@link #KC} (a strip block stays in L1 while the
+ * rows of the tile stream past it), then strips, then groups of {@link MicroKernel#MR} rows.
+ * Bias and activation are applied to each tile while it is still in cache.
+ *
+ * <p>Few rows (modulation vectors, M = 1): packing would cost more than the product, so each
+ * weight row is widened once into a buffer and dotted with every row of x.
+ */
+public final class Gemm {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Below this many rows the dot-product path is faster than packing. */
+    static final int PACKED_MIN_ROWS = 16;
+    /** K block: one strip block is KC * NR floats (16 KiB for AVX2). */
+    static final int KC = 256;
+    /** Rows per tile (a multiple of MR): the tile's KC block of x stays in L2. */
+    static final int MC = 16 * MR;
+    /** Strips per tile. */
+    static final int STRIPS_PER_TILE = 8;
+    /** Upper bound of a packed panel, in floats (8 MiB). */
+    static final int PANEL_FLOATS = 2 << 20;
+
+    private Gemm() {
+    }
+
+    /** Multiplies x [M, K] by w [N, K]^T, adds bias [N] (or null) and applies act: out [M, N]. */
+    public static void linear(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
+        if (m < PACKED_MIN_ROWS) {
+            rowDots(x, m, k, w, n, bias, act, out);
+        } else {
+            packed(x, m, k, w, n, bias, act, out);
+        }
+    }
+
+    static void packed(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
+        int threads = Parallel.threads();
+        int mTiles = (m + MC - 1) / MC;
+        int stripsTotal = (n + NR - 1) / NR;
+        // Panel width: as many strips as memory allows, but at least enough tiles for the pool.
+        int stripsByMemory = Math.max(1, PANEL_FLOATS / (k * NR));
+        int stripsForThreads = STRIPS_PER_TILE * Math.max(1, (4 * threads + mTiles - 1) / mTiles);
+        int panelStrips = Math.min(stripsTotal, Math.max(stripsByMemory, Math.min(stripsForThreads, 4 * stripsByMemory)));
+        packed(x, m, k, w, n, bias, act, out, panelStrips);
+    }
+
+    /** The packed path with panels of at most {@code panelStrips} strips (tests use small ones). */
+    static void packed(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out,
+                       int panelStrips) {
+        int mTiles = (m + MC - 1) / MC;
+        int stripsTotal = (n + NR - 1) / NR;
+        float[] pack = new float[panelStrips * k * NR];
+        for (int s0 = 0; s0 < stripsTotal; s0 += panelStrips) {
+            int strips = Math.min(panelStrips, stripsTotal - s0);
+            int n0 = s0 * NR;
+            int panelCols = Math.min(n - n0, strips * NR);
+            packPanel(w, k, n0, panelCols, pack);
+            int sTiles = (strips + STRIPS_PER_TILE - 1) / STRIPS_PER_TILE;
+            Parallel.forChunks(mTiles * sTiles, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int mt = t / sTiles;
+                    int st = t % sTiles;
+                    int m0 = mt * MC;
+                    int m1 = Math.min(m, m0 + MC);
+                    int sa = st * STRIPS_PER_TILE;
+                    int sb = Math.min(strips, sa + STRIPS_PER_TILE);
+                    tile(x, k, m0, m1, pack, sa, sb, n0, panelCols, out, n);
+                    int c0 = n0 + sa * NR;
+                    int c1 = n0 + Math.min(panelCols, sb * NR);
+                    for (int r = m0; r < m1; r++) {
+                        VectorMath.biasActivation(out, r * n + c0, c1 - c0, bias, c0, act);
+                    }
+                }
+            });
+        }
+    }
+
+    /** Rows [m0, m1) times strips [sa, sb) of the packed panel starting at column n0. */
+    private static void tile(float[] x, int k, int m0, int m1, float[] pack, int sa, int sb,
+                             int n0, int panelCols, float[] out, int n) {
+        for (int kb = 0; kb < k; kb += KC) {
+            int kLen = Math.min(KC, k - kb);
+            for (int s = sa; s < sb; s++) {
+                int cols = Math.min(NR, panelCols - s * NR);
+                int bOff = (s * k + kb) * NR;
+                int cOff = n0 + s * NR;
+                for (int r = m0; r < m1; r += MR) {
+                    MicroKernel.multiplyAdd(x, r * k + kb, k, Math.min(MR, m1 - r),
+                            pack, bOff, kLen, out, r * n + cOff, n, cols);
+                }
+            }
+        }
+    }
+
+    /**
+     * Widens columns [n0, n0 + cols) of W^T (rows of W) into strips: strip s holds, for each k,
+     * the NR weights of its columns, {@code pack[(s * K + k) * NR + j] = W[n0 + s * NR + j, k]}.
+     */
+    static void packPanel(Tensor w, int k, int n0, int cols, float[] pack) {
+        Parallel.forChunks(cols, 8, (from, to) -> {
+            float[] row = new float[k];
+            for (int j = from; j < to; j++) {
+                Widen.run(w, (long) (n0 + j) * k, row, 0, k);
+                int base = (j / NR) * k * NR + j % NR;
+                for (int kk = 0; kk < k; kk++) {
+                    pack[base + kk * NR] = row[kk];
+                }
+            }
+        });
+    }
+
+    /** The few-rows path: each weight row widened once, dotted with up to four x rows at a time. */
+    static void rowDots(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
+        Parallel.forChunks(n, 64, (from, to) -> {
+            float[] row = new float[k];
+            for (int j = from; j < to; j++) {
+                Widen.run(w, (long) j * k, row, 0, k);
+                float bj = bias == null ? 0f : bias[j];
+                int i = 0;
+                for (; i + 4 <= m; i += 4) {
+                    dot4(x, i * k, k, row, out, i * n + j, n);
+                }
+                for (; i < m; i++) {
+                    out[i * n + j] = VectorMath.dot(x, i * k, row, 0, k);
+                }
+                for (i = 0; i < m; i++) {
+                    out[i * n + j] = act.apply(out[i * n + j] + bj);
+                }
+            }
+        });
+    }
+
+    private static void dot4(float[] x, int xOff, int k, float[] w, float[] out, int oOff, int n) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+        FloatVector s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        int i = 0;
+        int upper = F.loopBound(k);
+        for (; i < upper; i += F.length()) {
+            FloatVector wv = FloatVector.fromArray(F, w, i);
+            s0 = FloatVector.fromArray(F, x, xOff + i).fma(wv, s0);
+            s1 = FloatVector.fromArray(F, x, xOff + k + i).fma(wv, s1);
+            s2 = FloatVector.fromArray(F, x, xOff + 2 * k + i).fma(wv, s2);
+            s3 = FloatVector.fromArray(F, x, xOff + 3 * k + i).fma(wv, s3);
+        }
+        float r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
+        float r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; i < k; i++) {
+            float wv = w[i];
+            r0 += x[xOff + i] * wv;
+            r1 += x[xOff + k + i] * wv;
+            r2 += x[xOff + 2 * k + i] * wv;
+            r3 += x[xOff + 3 * k + i] * wv;
+        }
+        out[oOff] = r0;
+        out[oOff + n] = r1;
+        out[oOff + 2 * n] = r2;
+        out[oOff + 3 * n] = r3;
+    }
+}

@@ -1,0 +1,204 @@
+package dev.anyrefill.vae;
+
+import dev.anyrefill.weights.TensorSource;
+import dev.anyrefill.weights.WeightsException;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The shape of a FLUX AutoEncoder, as BFL's {@code AutoEncoderParams}: base width {@code ch},
+ * the width multiplier of each resolution level {@code chMult}, ResnetBlocks per level,
+ * latent channels, and the latent scale and shift (0.3611 and 0.1159 for FLUX.1).
+ * {@link #infer} reads all but the two factors from a checkpoint's tensor shapes.
+ */
+public record AutoEncoderParams(int inChannels, int ch, int outCh, int[] chMult, int numResBlocks,
+                                int zChannels, float scaleFactor, float shiftFactor) {
+    /** FLUX.1's latent scale. */
+    public static final float FLUX_SCALE_FACTOR = 0.3611f;
+    /** FLUX.1's latent shift. */
+    public static final float FLUX_SHIFT_FACTOR = 0.1159f;
+
+    public AutoEncoderParams {
+        chMult = chMult.clone();
+        if (ch <= 0 || zChannels <= 0 || numResBlocks <= 0 || chMult.length == 0) {
+            throw new IllegalArgumentException("invalid AutoEncoder params: ch " + ch + ", ch_mult "
+                    + Arrays.toString(chMult) + ", num_res_blocks " + numResBlocks + ", z_channels " + zChannels);
+        }
+    }
+
+    /** FLUX.1's AutoEncoder: ch 128, ch_mult [1, 2, 4, 4], 2 res blocks, 16 latent channels. */
+    public static AutoEncoderParams flux() {
+        return new AutoEncoderParams(3, 128, 3, new int[]{1, 2, 4, 4}, 2, 16, FLUX_SCALE_FACTOR, FLUX_SHIFT_FACTOR);
+    }
+
+    @Override
+    public int[] chMult() {
+        return chMult.clone();
+    }
+
+    public int levels() {
+        return chMult.length;
+    }
+
+    /** Pixels per latent element along each side: 2^(levels - 1) (8 for FLUX). */
+    public int downscale() {
+        return 1 << (chMult.length - 1);
+    }
+
+    /** The same shape with other latent factors. */
+    public AutoEncoderParams withFactors(float scale, float shift) {
+        return new AutoEncoderParams(inChannels, ch, outCh, chMult, numResBlocks, zChannels, scale, shift);
+    }
+
+    /**
+     * Reads the shape from a checkpoint under BFL's names (the encoder, the decoder, or both);
+     * the factors are FLUX.1's.
+     */
+    public static AutoEncoderParams infer(TensorSource source) {
+        boolean encoder = source.contains("encoder.conv_in.weight");
+        boolean decoder = source.contains("decoder.conv_in.weight");
+        if (!encoder && !decoder) {
+            throw new WeightsException(source.origin() + ": not a FLUX AutoEncoder checkpoint "
+                    + "(neither 'encoder.conv_in.weight' nor 'decoder.conv_in.weight' present)");
+        }
+        int levels = countIndexed(source, encoder ? "encoder.down." : "decoder.up.");
+        if (levels == 0) {
+            throw new WeightsException(source.origin() + ": AutoEncoder has no resolution levels");
+        }
+        int ch;
+        int inChannels = 3;
+        int outCh = 3;
+        int zChannels;
+        int numResBlocks;
+        int[] chMult = new int[levels];
+        if (encoder) {
+            int[] convIn = source.get("encoder.conv_in.weight").shape();
+            ch = convIn[0];
+            inChannels = convIn[1];
+            zChannels = source.get("encoder.conv_out.weight").dim(0) / 2;
+            numResBlocks = countIndexed(source, "encoder.down.0.block.");
+            for (int i = 0; i < levels; i++) {
+                chMult[i] = source.get("encoder.down." + i + ".block.0.conv2.weight").dim(0) / ch;
+            }
+        } else {
+            ch = source.get("decoder.norm_out.weight").dim(0);
+            zChannels = source.get("decoder.conv_in.weight").dim(1);
+            numResBlocks = countIndexed(source, "decoder.up.0.block.") - 1;
+            for (int i = 0; i < levels; i++) {
+                chMult[i] = source.get("decoder.up." + i + ".block.0.conv2.weight").dim(0) / ch;
+            }
+        }
+        if (decoder) {
+            outCh = source.get("decoder.conv_out.weight").dim(0);
+            int dz = source.get("decoder.conv_in.weight").dim(1);
+            if (dz != zChannels) {
+                throw new WeightsException(source.origin() + ": encoder makes " + zChannels
+                        + " latent channels, decoder takes " + dz);
+            }
+        }
+        return new AutoEncoderParams(inChannels, ch, outCh, chMult, numResBlocks, zChannels,
+                FLUX_SCALE_FACTOR, FLUX_SHIFT_FACTOR);
+    }
+
+    /** How many of prefix0., prefix1., ... exist. */
+    private static int countIndexed(TensorSource source, String prefix) {
+        int n = 0;
+        while (true) {
+            String p = prefix + n + ".";
+            if (source.names().stream().noneMatch(name -> name.startsWith(p))) {
+                return n;
+            }
+            n++;
+        }
+    }
+
+    /**
+     * Every parameter's name and shape under BFL's names, encoder then decoder: what a
+     * checkpoint of this shape holds (used to check a file and to make random weights).
+     */
+    public Map<String, int[]> parameterShapes() {
+        Map<String, int[]> p = new LinkedHashMap<>();
+        conv(p, "encoder.conv_in", ch, inChannels, 3);
+        int blockIn = ch;
+        for (int i = 0; i < levels(); i++) {
+            int blockOut = ch * chMult[i];
+            for (int b = 0; b < numResBlocks; b++) {
+                resnet(p, "encoder.down." + i + ".block." + b, blockIn, blockOut);
+                blockIn = blockOut;
+            }
+            if (i != levels() - 1) {
+                conv(p, "encoder.down." + i + ".downsample.conv", blockIn, blockIn, 3);
+            }
+        }
+        mid(p, "encoder.mid", blockIn);
+        norm(p, "encoder.norm_out", blockIn);
+        conv(p, "encoder.conv_out", 2 * zChannels, blockIn, 3);
+
+        blockIn = ch * chMult[levels() - 1];
+        conv(p, "decoder.conv_in", blockIn, zChannels, 3);
+        mid(p, "decoder.mid", blockIn);
+        for (int i = levels() - 1; i >= 0; i--) {
+            int blockOut = ch * chMult[i];
+            for (int b = 0; b < numResBlocks + 1; b++) {
+                resnet(p, "decoder.up." + i + ".block." + b, blockIn, blockOut);
+                blockIn = blockOut;
+            }
+            if (i != 0) {
+                conv(p, "decoder.up." + i + ".upsample.conv", blockIn, blockIn, 3);
+            }
+        }
+        norm(p, "decoder.norm_out", blockIn);
+        conv(p, "decoder.conv_out", outCh, blockIn, 3);
+        return p;
+    }
+
+    private static void conv(Map<String, int[]> p, String name, int out, int in, int k) {
+        p.put(name + ".weight", new int[]{out, in, k, k});
+        p.put(name + ".bias", new int[]{out});
+    }
+
+    private static void norm(Map<String, int[]> p, String name, int c) {
+        p.put(name + ".weight", new int[]{c});
+        p.put(name + ".bias", new int[]{c});
+    }
+
+    private static void resnet(Map<String, int[]> p, String name, int in, int out) {
+        norm(p, name + ".norm1", in);
+        conv(p, name + ".conv1", out, in, 3);
+        norm(p, name + ".norm2", out);
+        conv(p, name + ".conv2", out, out, 3);
+        if (in != out) {
+            conv(p, name + ".nin_shortcut", out, in, 1);
+        }
+    }
+
+    private static void mid(Map<String, int[]> p, String name, int c) {
+        resnet(p, name + ".block_1", c, c);
+        norm(p, name + ".attn_1.norm", c);
+        for (String qkv : new String[]{"q", "k", "v", "proj_out"}) {
+            conv(p, name + ".attn_1." + qkv, c, c, 1);
+        }
+        resnet(p, name + ".block_2", c, c);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AutoEncoderParams p && p.inChannels == inChannels && p.ch == ch && p.outCh == outCh
+                && Arrays.equals(p.chMult, chMult) && p.numResBlocks == numResBlocks && p.zChannels == zChannels
+                && p.scaleFactor == scaleFactor && p.shiftFactor == shiftFactor;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(chMult) * 31 + ch * 17 + zChannels;
+    }
+
+    @Override
+    public String toString() {
+        return "ch " + ch + ", ch_mult " + Arrays.toString(chMult) + ", num_res_blocks " + numResBlocks
+                + ", z_channels " + zChannels + ", in/out channels " + inChannels + "/" + outCh
+                + ", scale " + scaleFactor + ", shift " + shiftFactor;
+    }
+}

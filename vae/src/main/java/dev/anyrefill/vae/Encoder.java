@@ -1,0 +1,61 @@
+package dev.anyrefill.vae;
+
+import dev.anyrefill.kernels.Activation;
+import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.weights.TensorSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * BFL's Encoder: conv_in; per resolution level {@code num_res_blocks} ResnetBlocks and a
+ * Downsample (except at the last level); the mid block (ResnetBlock, AttnBlock, ResnetBlock);
+ * norm_out, swish, conv_out to 2 x z_channels (mean and log-variance).
+ */
+final class Encoder {
+    private final Conv2d convIn;
+    private final List<List<ResnetBlock>> down = new ArrayList<>();
+    private final List<Downsample> downsample = new ArrayList<>();
+    private final ResnetBlock midBlock1;
+    private final AttnBlock midAttn1;
+    private final ResnetBlock midBlock2;
+    private final GroupNorm normOut;
+    private final Conv2d convOut;
+
+    Encoder(TensorSource source, AutoEncoderParams params) {
+        convIn = Conv2d.same(source, "encoder.conv_in");
+        for (int i = 0; i < params.levels(); i++) {
+            List<ResnetBlock> blocks = new ArrayList<>();
+            for (int b = 0; b < params.numResBlocks(); b++) {
+                blocks.add(new ResnetBlock(source, "encoder.down." + i + ".block." + b));
+            }
+            down.add(blocks);
+            downsample.add(i == params.levels() - 1 ? null : new Downsample(source, "encoder.down." + i + ".downsample"));
+        }
+        midBlock1 = new ResnetBlock(source, "encoder.mid.block_1");
+        midAttn1 = new AttnBlock(source, "encoder.mid.attn_1");
+        midBlock2 = new ResnetBlock(source, "encoder.mid.block_2");
+        normOut = new GroupNorm(source, "encoder.norm_out");
+        convOut = Conv2d.same(source, "encoder.conv_out");
+    }
+
+    /** Image [3, H, W] to moments [2 z, H / 2^(levels-1), W / 2^(levels-1)]. */
+    Tensor forward(Kernels k, Tensor x) {
+        Tensor h = convIn.forward(k, x); // [ch, H, W]
+        for (int i = 0; i < down.size(); i++) {
+            for (ResnetBlock block : down.get(i)) {
+                h = block.forward(k, h);
+            }
+            if (downsample.get(i) != null) {
+                h = downsample.get(i).forward(k, h); // half the height and width
+            }
+        }
+        h = midBlock1.forward(k, h);
+        h = midAttn1.forward(k, h);
+        h = midBlock2.forward(k, h);
+        h = normOut.forward(k, h);
+        h = k.activation(h, Activation.SILU);
+        return convOut.forward(k, h); // [2 z, h, w]
+    }
+}
