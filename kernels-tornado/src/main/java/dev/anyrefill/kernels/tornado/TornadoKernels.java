@@ -64,7 +64,12 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
 
     // ---- linear algebra -------------------------------------------------------------------
 
-    private record LinearKey(MemorySegment weight, MemorySegment bias, int m, Activation act) {
+    /**
+     * A linear operation: its weight (the segment of a mapped file, with the scope that maps it,
+     * so that another file mapped later at the same address is another key), bias, rows, activation.
+     */
+    private record LinearKey(MemorySegment weight, MemorySegment.Scope scope, MemorySegment bias, int m,
+            Activation act) {
     }
 
     @Override
@@ -81,7 +86,7 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
         if (bias != null && bias.size() != n) {
             throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
         }
-        LinearKey key = new LinearKey(w.segment(), bias == null ? null : bias.segment(), m, act);
+        LinearKey key = new LinearKey(w.segment(), w.segment().scope(), bias == null ? null : bias.segment(), m, act);
         DeviceOp op = op(key, () -> {
             int mp = MatmulStrategy.roundUp(m, matmul.rowMultiple());
             int np = MatmulStrategy.roundUp(n, matmul.columnMultiple());
@@ -229,8 +234,27 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
 
     // ---- plumbing ---------------------------------------------------------------------------
 
+    /** The compiled operation for key, built (and compiled on first run) when new. */
     private synchronized DeviceOp op(Object key, Supplier<DeviceOp> build) {
-        return ops.computeIfAbsent(key, k -> build.get());
+        DeviceOp op = ops.get(key);
+        if (op == null) {
+            releaseUnmapped();
+            op = build.get();
+            ops.put(key, op);
+        }
+        return op;
+    }
+
+    /** Frees the device copies of weights whose file has been closed (unmapped) since. */
+    private void releaseUnmapped() {
+        ops.entrySet().removeIf(e -> {
+            if (e.getKey() instanceof LinearKey k && !k.scope().isAlive()) {
+                e.getValue().close();
+                return true;
+            }
+            return false;
+        });
+        weights.keySet().removeIf(seg -> !seg.scope().isAlive());
     }
 
     /** Frees every device buffer and compiled graph this backend holds. */
