@@ -10,6 +10,6 @@ public interface KernelsProvider {
     /** The name users pick it by ({@code --backend tornado}). */
     String name();
 
-    /** A new backend instance; may fail with an IllegalStateException naming what is missing. */
+    /** A new backend instance; an IllegalArgumentException naming what is missing if it cannot run here. */
     Kernels create();
 }

@@ -13,7 +13,7 @@ public final class TornadoKernelsProvider implements KernelsProvider {
     @Override
     public Kernels create() {
         if (ModuleLayer.boot().findModule("tornado.runtime").isEmpty()) {
-            throw new IllegalStateException("the tornado backend needs TornadoVM's JVM flags: run with "
+            throw new IllegalArgumentException("the tornado backend needs TornadoVM's JVM flags: run with "
                     + "java @$TORNADOVM_HOME/tornado-argfile (bin/anyrefill --backend tornado adds them)");
         }
         // A kernel TornadoVM cannot compile must be an error, not a silent run in Java.
