@@ -201,11 +201,7 @@ final class RefillCommand implements Callable<Integer> {
         m.put("anyrefill.guidance", String.format(Locale.ROOT, "%s", guidance));
         m.put("anyrefill.size", images.reference().dim(1) + "x" + images.reference().dim(2));
         m.put("anyrefill.prompt", text.prompt != null ? text.prompt : "embeddings " + text.embeddings.getFileName());
-        m.put("anyrefill.backend", loadedBackendName());
+        m.put("anyrefill.backend", modelOptions.backend);
         return m;
-    }
-
-    private String loadedBackendName() {
-        return "java";
     }
 }
