@@ -40,8 +40,6 @@ final class VaeMemoryCommand implements Callable<Integer> {
             + "the same heap profile in seconds instead of hours (values are zeros).")
     boolean shapeOnly;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
-    Integer threads;
 
     @Option(names = "--encode", description = "Measure an encode of a random image instead of a decode.")
     boolean encode;
@@ -50,9 +48,6 @@ final class VaeMemoryCommand implements Callable<Integer> {
     public Integer call() {
         if (height % 8 != 0 || width % 8 != 0 || height <= 0 || width <= 0) {
             throw new IllegalArgumentException("--height and --width must be positive multiples of 8, got " + height + "x" + width);
-        }
-        if (threads != null) {
-            Parallel.setThreads(threads);
         }
         AutoEncoderParams params = AutoEncoderParams.flux();
         String half = encode ? "encoder." : "decoder.";
