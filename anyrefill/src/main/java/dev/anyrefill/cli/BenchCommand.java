@@ -58,8 +58,6 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "java", paramLabel = "NAME", description = "Kernel backend (default java).")
     String backend;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
-    Integer threads;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the weights and inputs (default 1).")
     long seed;
@@ -78,9 +76,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (imageTokens < 1 || textTokens < 1 || warmup < 0) {
             throw new IllegalArgumentException("--image-tokens and --text-tokens must be >= 1 and --warmup >= 0");
-        }
-        if (threads != null) {
-            Parallel.setThreads(threads);
         }
         Kernels inner = backend(backend);
         FluxConfig config = new FluxConfig(384, 64, 768, 4096, 3072, 4.0, 24, doubleBlocks, singleBlocks,

@@ -1,5 +1,6 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.kernels.Parallel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +27,12 @@ public final class Main implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
             description = "Show stack traces of errors.")
     boolean verbose;
+
+    @Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
+            description = "Threads of the pure-Java kernels (default: the available processors).")
+    void setThreads(int threads) {
+        Parallel.setThreads(threads);
+    }
 
     @Override
     public void run() {

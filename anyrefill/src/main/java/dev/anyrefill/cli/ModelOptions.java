@@ -4,7 +4,8 @@ import dev.anyrefill.pipeline.Stages;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.LoraMode;
 import dev.anyrefill.dit.Loras;
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
+import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.weights.FluxCheckpoint;
 import dev.anyrefill.weights.lora.LoraFile;
 import picocli.CommandLine.Option;
@@ -31,23 +32,36 @@ final class ModelOptions {
                     + "two thin matmuls per layer; default: ${DEFAULT-VALUE}).")
     String loraMode;
 
+    @Option(names = "--backend", defaultValue = Backends.JAVA, paramLabel = "NAME",
+            description = "Where the arithmetic runs: java (default) or tornado (TornadoVM: needs TORNADOVM_HOME "
+                    + "and the kernels-tornado module, see README).")
+    String backend;
+
     /** A model with its checkpoint and LoRA files, which stay open (mapped) while it is used. */
     record Loaded(FluxCheckpoint checkpoint, List<LoraFile> loraFiles, FluxModel model) implements AutoCloseable {
         @Override
         public void close() {
+            if (model.kernels() instanceof AutoCloseable device) {
+                try {
+                    device.close(); // a device backend frees its buffers
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing the " + model.kernels().name() + " backend", e);
+                }
+            }
             loraFiles.forEach(LoraFile::close);
             checkpoint.close();
         }
     }
 
-    /** Opens the checkpoint, builds the model on the pure-Java kernels and applies the LoRAs. */
+    /** Opens the checkpoint, builds the model on the chosen backend's kernels and applies the LoRAs. */
     Loaded load(Stages stages, PrintStream out) {
         LoraMode mode = mode();
+        Kernels kernels = Backends.byName(backend);
         List<Loras.Weighted> weighted = new ArrayList<>();
         FluxCheckpoint checkpoint = stages.time("open checkpoint", () -> FluxCheckpoint.open(model));
         List<LoraFile> files = new ArrayList<>();
         try {
-            FluxModel flux = stages.time("load model", () -> new FluxModel(checkpoint, new JavaKernels()));
+            FluxModel flux = stages.time("load model", () -> new FluxModel(checkpoint, kernels));
             out.println("model: " + model + " (" + checkpoint.layout().name().toLowerCase(Locale.ROOT) + " layout; "
                     + checkpoint.config() + ")");
             if (!loras.isEmpty()) {

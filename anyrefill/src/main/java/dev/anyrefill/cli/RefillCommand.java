@@ -9,7 +9,6 @@ import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.text.PromptEncoder;
 import dev.anyrefill.text.TextEncoderPaths;
 import dev.anyrefill.vae.AutoEncoder;
-import dev.anyrefill.vae.Tiling;
 import dev.anyrefill.weights.Checkpoints;
 import dev.anyrefill.weights.TensorSource;
 import picocli.CommandLine.ArgGroup;
@@ -102,9 +101,8 @@ final class RefillCommand implements Callable<Integer> {
             description = "Guidance (default: ${DEFAULT-VALUE}, FLUX.1-Fill's).")
     double guidance;
 
-    @Option(names = "--tile", paramLabel = "PIXELS",
-            description = "Encode and decode the canvas in overlapping tiles of this size (large canvases).")
-    Integer tile;
+    @ArgGroup(exclusive = false)
+    VaeCommand.TilingOptions tiling;
 
     @Option(names = "--paste-back", description = "Keep the target's own pixels outside a partial mask.")
     boolean pasteBack;
@@ -141,7 +139,7 @@ final class RefillCommand implements Callable<Integer> {
             AutoEncoder autoEncoder = stages.time("load VAE", () -> new AutoEncoder(aeWeights, loaded.model().kernels()));
             Tensor[] embeddings = stages.time("text conditioning", () -> textConditioning(loaded));
             RefillPipeline pipeline = new RefillPipeline(loaded.model(), autoEncoder,
-                    tile == null ? null : new Tiling(tile, Math.max(8, tile / 4)));
+                    tiling == null ? null : tiling.toTiling());
             RefillRunner.Result result = RefillRunner.run(pipeline, images, swap, embeddings[0], embeddings[1],
                     this::startingNoise, steps, guidance, pasteBack, stages);
             Map<String, String> metadata = metadata(images, chosen);
@@ -201,11 +199,7 @@ final class RefillCommand implements Callable<Integer> {
         m.put("anyrefill.guidance", String.format(Locale.ROOT, "%s", guidance));
         m.put("anyrefill.size", images.reference().dim(1) + "x" + images.reference().dim(2));
         m.put("anyrefill.prompt", text.prompt != null ? text.prompt : "embeddings " + text.embeddings.getFileName());
-        m.put("anyrefill.backend", loadedBackendName());
+        m.put("anyrefill.backend", modelOptions.backend);
         return m;
-    }
-
-    private String loadedBackendName() {
-        return "java";
     }
 }

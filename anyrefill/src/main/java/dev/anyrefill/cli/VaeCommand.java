@@ -2,7 +2,6 @@ package dev.anyrefill.cli;
 
 import dev.anyrefill.image.ImageFiles;
 import dev.anyrefill.kernels.JavaKernels;
-import dev.anyrefill.kernels.Parallel;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.vae.AutoEncoder;
 import dev.anyrefill.vae.AutoEncoderParams;
@@ -47,13 +46,8 @@ final class VaeCommand implements Runnable {
         @ArgGroup(exclusive = false)
         TilingOptions tiling;
 
-        @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
-        Integer threads;
 
         AutoEncoder open(TensorSource source) {
-            if (threads != null) {
-                Parallel.setThreads(threads);
-            }
             AutoEncoderParams params = AutoEncoderParams.infer(source);
             params = params.withFactors(scaleFactor != null ? scaleFactor : params.scaleFactor(),
                     shiftFactor != null ? shiftFactor : params.shiftFactor());

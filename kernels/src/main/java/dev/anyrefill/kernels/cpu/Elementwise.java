@@ -30,7 +30,7 @@ public final class Elementwise {
                 VectorMath.apply(act, FloatVector.fromArray(F, x, i)).intoArray(out, i);
             }
             for (; i < to; i++) {
-                out[i] = act.apply(x[i]);
+                out[i] = VectorMath.apply(act, x[i]);
             }
         });
     }

@@ -166,17 +166,17 @@ public final class FlashAttention {
             Arrays.fill(s, off, off + n, 0f);
             return 1f;
         }
-        float alpha = oldMax == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(oldMax - newMax);
+        float alpha = oldMax == Float.NEGATIVE_INFINITY ? 0f : VectorMath.exp(oldMax - newMax);
         FloatVector vsum = FloatVector.zero(F);
         j = 0;
         for (; j < upper; j += F.length()) {
-            FloatVector p = FloatVector.fromArray(F, s, off + j).sub(newMax).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(newMax));
             p.intoArray(s, off + j);
             vsum = vsum.add(p);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sumLanes(vsum);
         for (; j < valid; j++) {
-            float p = (float) Math.exp(s[off + j] - newMax);
+            float p = VectorMath.exp(s[off + j] - newMax);
             s[off + j] = p;
             sum += p;
         }

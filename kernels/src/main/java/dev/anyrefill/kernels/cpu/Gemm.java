@@ -4,7 +4,6 @@ import dev.anyrefill.kernels.Activation;
 import dev.anyrefill.kernels.Parallel;
 import dev.anyrefill.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -185,7 +184,7 @@ public final class Gemm {
                     out[i * n + j] = VectorMath.dot(x, i * k, row, 0, k);
                 }
                 for (i = 0; i < m; i++) {
-                    out[i * n + j] = act.apply(out[i * n + j] + bj);
+                    out[i * n + j] = VectorMath.apply(act, out[i * n + j] + bj);
                 }
             }
         });
@@ -203,8 +202,8 @@ public final class Gemm {
             s2 = FloatVector.fromArray(F, x, xOff + 2 * k + i).fma(wv, s2);
             s3 = FloatVector.fromArray(F, x, xOff + 3 * k + i).fma(wv, s3);
         }
-        float r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
-        float r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
+        float r0 = VectorMath.sumLanes(s0), r1 = VectorMath.sumLanes(s1);
+        float r2 = VectorMath.sumLanes(s2), r3 = VectorMath.sumLanes(s3);
         for (; i < k; i++) {
             float wv = w[i];
             r0 += x[xOff + i] * wv;

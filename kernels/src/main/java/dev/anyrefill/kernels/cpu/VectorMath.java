@@ -2,7 +2,9 @@ package dev.anyrefill.kernels.cpu;
 
 import dev.anyrefill.kernels.Activation;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The activations a vector at a time, and the row-wise bias + activation epilogue. */
@@ -13,17 +15,79 @@ public final class VectorMath {
     private VectorMath() {
     }
 
-    /** The activation of every lane (same formulas as {@link Activation#apply}). */
+    /**
+     * The activation of every lane (the formulas of {@link Activation#apply}). GELU's
+     * {@code 0.5 x (1 + tanh(u))} is computed as the equal {@code x / (1 + e^(-2u))}, which
+     * needs only {@link #exp} and has no cancellation near zero.
+     */
     public static FloatVector apply(Activation act, FloatVector x) {
         return switch (act) {
             case NONE -> x;
             case GELU_TANH -> {
-                FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-                yield inner.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f);
+                FloatVector u = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
+                yield x.div(exp(u.mul(-2f)).add(1f));
             }
-            case SILU -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-            case QUICK_GELU -> x.div(x.mul(-1.702f).lanewise(VectorOperators.EXP).add(1f));
+            case SILU -> x.div(exp(x.neg()).add(1f));
+            case QUICK_GELU -> x.div(exp(x.mul(-1.702f)).add(1f));
         };
+    }
+
+    /** The scalar twin of {@link #apply(Activation, FloatVector)}, for the tails of vector loops. */
+    public static float apply(Activation act, float x) {
+        return switch (act) {
+            case NONE -> x;
+            case GELU_TANH -> x / (exp(-2f * ((x * x * x * 0.044715f + x) * SQRT_2_OVER_PI)) + 1f);
+            case SILU -> x / (exp(-x) + 1f);
+            case QUICK_GELU -> x / (exp(x * -1.702f) + 1f);
+        };
+    }
+
+    // e^x by Cody and Waite's reduction x = n ln2 + r, |r| <= ln2 / 2, and a polynomial for e^r
+    // with minimax coefficients (as in Cephes' expf); the exponent n goes into the float's bits.
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;   // few bits: n * LN2_HI is exact
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f;       // 1.5 * 2^23: adding it rounds to an integer
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+    /** Arguments are clamped here, so 2^n stays a normal float (e^-87 is 1.6e-38: zero for softmax). */
+    private static final float MIN_ARG = -87f;
+    private static final float MAX_ARG = 88f;
+
+    /**
+     * e^x of every lane, within 2 ulp for x in [-87, 88] (clamped outside). Written out rather
+     * than {@code lanewise(EXP)}: that one runs a different implementation before and after the
+     * JIT compiles it, so the same input could give different bits from one step to the next,
+     * and runs with the same seed must give the same image.
+     */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(MIN_ARG).min(MAX_ARG);
+        FloatVector n = c.fma(LOG2E, ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), c);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, FloatVector.broadcast(F, P2));
+        p = p.fma(r, FloatVector.broadcast(F, P3));
+        p = p.fma(r, FloatVector.broadcast(F, P4));
+        p = p.fma(r, FloatVector.broadcast(F, P5));
+        FloatVector er = p.mul(r).fma(r, r).add(1f);                      // 1 + r + r^2 P(r)
+        IntVector exponent = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return er.mul(exponent.reinterpretAsFloats());
+    }
+
+    /** The scalar twin of {@link #exp(FloatVector)}: the same operations, the same bits. */
+    public static float exp(float x) {
+        float c = Math.min(Math.max(x, MIN_ARG), MAX_ARG);
+        float n = Math.fma(c, LOG2E, ROUND) - ROUND;
+        float r = Math.fma(n, -LN2_HI, c);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, P0, P1), r, P2), r, P3), r, P4), r, P5);
+        float er = Math.fma(p * r, r, r) + 1f;
+        return er * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
     /** {@code c[off + j] = act(c[off + j] + bias[bOff + j])} for j in [0, n); bias may be null. */
@@ -42,8 +106,33 @@ public final class VectorMath {
         }
         for (; j < n; j++) {
             float v = c[off + j] + (bias == null ? 0f : bias[bOff + j]);
-            c[off + j] = act.apply(v);
+            c[off + j] = apply(act, v);
         }
+    }
+
+    /** For each distance d = lanes/2, lanes/4, ..., 1: the shuffle that rotates a vector by d lanes. */
+    private static final VectorShuffle<Float>[] ROTATIONS = rotations();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] rotations() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] r = new VectorShuffle[steps];
+        for (int i = 0, d = F.length() / 2; d >= 1; i++, d /= 2) {
+            r[i] = VectorShuffle.iota(F, d, 1, true);
+        }
+        return r;
+    }
+
+    /**
+     * The sum of the lanes, always added in the same tree order. {@code reduceLanes(ADD)} leaves
+     * the order unspecified, and it does differ between the interpreter and compiled code, so
+     * the same input could give different bits from one run to the next.
+     */
+    public static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> rotation : ROTATIONS) {
+            v = v.add(v.rearrange(rotation));
+        }
+        return v.lane(0);
     }
 
     /** Sum of a[off .. off + n). */
@@ -57,7 +146,7 @@ public final class VectorMath {
             acc0 = acc0.add(FloatVector.fromArray(F, a, off + i));
             acc1 = acc1.add(FloatVector.fromArray(F, a, off + i + F.length()));
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc0.add(acc1));
         for (; i < n; i++) {
             s += a[off + i];
         }
@@ -77,7 +166,7 @@ public final class VectorMath {
             acc0 = d0.fma(d0, acc0);
             acc1 = d1.fma(d1, acc1);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc0.add(acc1));
         for (; i < n; i++) {
             float d = a[off + i] - mean;
             s += d * d;
@@ -97,7 +186,7 @@ public final class VectorMath {
             acc1 = FloatVector.fromArray(F, a, aOff + i + F.length())
                     .fma(FloatVector.fromArray(F, b, bOff + i + F.length()), acc1);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc0.add(acc1));
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }

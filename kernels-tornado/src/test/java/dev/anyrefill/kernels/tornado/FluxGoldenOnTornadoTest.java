@@ -1,0 +1,89 @@
+package dev.anyrefill.kernels.tornado;
+
+import dev.anyrefill.dit.FluxModel;
+import dev.anyrefill.dit.LoraMode;
+import dev.anyrefill.dit.Loras;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.testing.Golden;
+import dev.anyrefill.weights.FluxCheckpoint;
+import dev.anyrefill.weights.SafetensorsFile;
+import dev.anyrefill.weights.lora.LoraFile;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The golden tests of the transformer (dit's FluxModelGoldenTest, LoraGoldenTest) on the tornado
+ * backend: BFL's reference forward pass of the tiny model (float64), at the project's tolerance.
+ */
+class FluxGoldenOnTornadoTest {
+    private static SafetensorsFile expected;
+    private static SafetensorsFile expectedLora;
+    private static TornadoKernels tornado;
+
+    @BeforeAll
+    static void open() {
+        expected = Golden.expected();
+        expectedLora = SafetensorsFile.open(Golden.tiny("expected-lora.safetensors"));
+        tornado = new TornadoKernels();
+    }
+
+    @AfterAll
+    static void close() {
+        tornado.close();
+        expected.close();
+        expectedLora.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"flux-fill.safetensors", "flux-fill-diffusers.safetensors"})
+    void forwardMatchesReference(String file) {
+        try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(file))) {
+            FluxModel model = new FluxModel(ckpt, tornado);
+            Map<String, Tensor> trace = new HashMap<>();
+            forward(model, trace); // the first pass compiles the kernels and sends the weights
+            DeviceTraffic.Snapshot before = tornado.traffic().snapshot();
+            trace.clear();
+            Tensor velocity = forward(model, trace);
+            System.out.println("tornado, one forward pass of the tiny model: " + tornado.traffic().snapshot().minus(before));
+            int traced = 0;
+            for (String name : expected.names()) {
+                if (name.startsWith("trace.")) {
+                    Golden.assertClose("tornado " + file + " " + name, trace.get(name), expected.get(name));
+                    traced++;
+                }
+            }
+            assertEquals(6, traced, "trace.* tensors in the golden file");
+            Golden.assertClose("tornado " + file + " forward.velocity", velocity, expected.get("forward.velocity"));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}:{1} {2}")
+    @CsvSource({"lora-bfl.safetensors, 0.75, RUNTIME", "lora-peft.safetensors, 0.75, RUNTIME",
+            "lora-kohya.safetensors, 1.0, RUNTIME", "lora-bfl.safetensors, 0.75, MERGED"})
+    void forwardWithLoraMatchesReference(String loraFile, double weight, LoraMode mode) {
+        try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
+             LoraFile lora = LoraFile.open(Golden.tiny(loraFile))) {
+            FluxModel model = new FluxModel(ckpt, tornado);
+            String report = Loras.apply(model, List.of(new Loras.Weighted(lora, weight)), mode);
+            assertTrue(report.startsWith("applied " + lora.tensorCount() + " of " + lora.tensorCount() + " "), report);
+            Golden.assertClose("tornado + " + loraFile + " " + mode + " forward.velocity", forward(model, new HashMap<>()),
+                    expectedLora.get("forward.velocity"));
+        }
+    }
+
+    private static Tensor forward(FluxModel model, Map<String, Tensor> trace) {
+        Tensor img = model.kernels().concatColumns(expected.get("img_packed").toF32(), expected.get("img_cond").toF32());
+        return model.forward(img, expected.get("img_ids"), expected.get("txt").toF32(), expected.get("txt_ids"),
+                expected.get("forward.t").getFloat(0), expected.get("vec").toF32(), 30.0, trace::put);
+    }
+}

@@ -1,0 +1,207 @@
+package dev.anyrefill.kernels.tornado;
+
+import dev.anyrefill.kernels.Activation;
+import dev.anyrefill.kernels.Backends;
+import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.tensor.Compare;
+import dev.anyrefill.tensor.DType;
+import dev.anyrefill.tensor.Floats;
+import dev.anyrefill.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every device kernel against the pure-Java backend on awkward sizes (nothing a multiple of
+ * the work-group size). A kernel TornadoVM failed to compile either throws (the build runs
+ * with tornado.recover.bailout=False) or, run in Java, computes only work-item 0, which these
+ * comparisons catch.
+ */
+class TornadoKernelsTest {
+    /** Float32 sums in another order: relative error max|got-ref|/rms(ref) stays far below this. */
+    static final double TOLERANCE = 1e-5;
+
+    static TornadoKernels tornado;
+    static final Kernels cpu = new JavaKernels();
+    final Random random = new Random(7);
+
+    @BeforeAll
+    static void start() {
+        tornado = new TornadoKernels();
+    }
+
+    @AfterAll
+    static void stop() {
+        tornado.close();
+    }
+
+    Tensor randn(int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (float) random.nextGaussian();
+        }
+        return t;
+    }
+
+    /** A BF16 tensor over a heap buffer, like a weight viewed in a mapped checkpoint. */
+    Tensor bf16(float scale, int... shape) {
+        short[] words = new short[Math.toIntExact(Tensor.count(shape))];
+        for (int i = 0; i < words.length; i++) {
+            words[i] = Floats.f32ToBf16((float) random.nextGaussian() * scale);
+        }
+        return Tensor.view(DType.BF16, shape, MemorySegment.ofArray(words));
+    }
+
+    static void close(String what, Tensor got, Tensor ref) {
+        close(what, got, ref, TOLERANCE);
+    }
+
+    static void close(String what, Tensor got, Tensor ref, double tolerance) {
+        assertEquals(Arrays.toString(ref.shape()), Arrays.toString(got.shape()), what + " shape");
+        double err = Compare.relativeError(got, ref);
+        System.out.printf("tornado vs java %-44s max|got-ref|/rms(ref) = %.2e (tolerance %.0e)%n", what, err, tolerance);
+        assertTrue(err < tolerance, what + ": relative error " + err);
+    }
+
+    @Test
+    void linearWithEveryActivation() {
+        Tensor x = randn(37, 133);
+        Tensor w = bf16(0.1f, 70, 133);
+        Tensor b = bf16(1f, 70);
+        for (Activation act : Activation.values()) {
+            close("linear [37,133]x[70,133]^T+b " + act, tornado.linear(x, w, b, act), cpu.linear(x, w, b, act));
+        }
+        close("linear without bias", tornado.linear(x, w, null), cpu.linear(x, w, null));
+    }
+
+    @Test
+    void everyFiniteBf16WordWidensExactly() {
+        // x = [[1]] times a [65536, 1] weight holding every BF16 word: the output is the widened word
+        short[] words = new short[65536];
+        for (int i = 0; i < words.length; i++) {
+            boolean infOrNan = ((i >> 7) & 0xFF) == 0xFF;
+            words[i] = infOrNan ? 0 : (short) i;
+        }
+        Tensor w = Tensor.view(DType.BF16, new int[] {65536, 1}, MemorySegment.ofArray(words));
+        float[] got = tornado.linear(Tensor.wrap(new float[] {1f}, 1, 1), w, null).data();
+        int wrong = 0;
+        for (int i = 0; i < words.length; i++) {
+            float expected = Floats.bf16ToF32(words[i]);
+            if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(expected) && !(expected == 0 && got[i] == 0)) {
+                if (wrong++ < 5 || wrong % 4000 == 0) {
+                    System.out.printf("  word %04x: got %s, expected %s%n", i, got[i], expected);
+                }
+            }
+        }
+        System.out.println("tornado BF16 widening: " + wrong + " of 65536 words differ from Floats.bf16ToF32 (must be 0)");
+        assertEquals(0, wrong);
+    }
+
+    @Test
+    void linearOfOneRowAndOfLeadingDimensions() {
+        Tensor vec = randn(1, 48);
+        Tensor w = bf16(0.2f, 6 * 48 + 5, 48);
+        close("linear of one row (modulation)", tornado.linear(vec, w, null, Activation.SILU),
+                cpu.linear(vec, w, null, Activation.SILU));
+        Tensor x = randn(3, 5, 48);
+        close("linear of [3,5,48]", tornado.linear(x, w, null), cpu.linear(x, w, null));
+    }
+
+    @Test
+    void weightsAreSentOnce() {
+        Tensor x = randn(20, 64);
+        Tensor w = bf16(0.1f, 40, 64);
+        tornado.linear(x, w, null);
+        DeviceTraffic.Snapshot before = tornado.traffic().snapshot();
+        Tensor x2 = randn(20, 64);
+        close("linear, second call, same weight", tornado.linear(x2, w, null), cpu.linear(x2, w, null));
+        DeviceTraffic.Snapshot step = tornado.traffic().snapshot().minus(before);
+        System.out.println("second call moved: " + step);
+        assertEquals(0, step.weightBytes(), "the weight went to the device again");
+        // x [20, 64] and out [20, 40] travel padded to whole 64 x 64 tiles
+        assertEquals(64 * 64 * 4, step.activationBytesToDevice());
+        assertEquals(64 * 64 * 4, step.bytesToHost());
+    }
+
+    @Test
+    void flashAttentionOverLongerAndShorterKeys() {
+        for (int[] s : new int[][] {{37, 37, 3, 128}, {21, 53, 2, 128}, {40, 9, 2, 64}, {1, 300, 1, 128}}) {
+            Tensor q = randn(s[0], s[2], s[3]);
+            Tensor k = randn(s[1], s[2], s[3]);
+            Tensor v = randn(s[1], s[2], s[3]);
+            close(String.format("attention lq %d lk %d heads %d d %d", s[0], s[1], s[2], s[3]),
+                    tornado.attention(q, k, v), cpu.attention(q, k, v));
+        }
+    }
+
+    @Test
+    void attentionWithLargeScoresStaysFinite() {
+        Tensor q = tornado.scale(randn(33, 2, 128), 8f);
+        Tensor k = randn(70, 2, 128);
+        Tensor v = randn(70, 2, 128);
+        // scores with a spread of ~60: float exp of large arguments differs in the last bits
+        close("attention, scores spread ~60 (online rescaling)", tornado.attention(q, k, v), cpu.attention(q, k, v), 1e-4);
+    }
+
+    @Test
+    void norms() {
+        Tensor x = randn(37, 300);
+        for (int i = 0; i < x.data().length; i++) {
+            x.data()[i] += 3f; // a mean far from 0, as in real activations
+        }
+        Tensor w = bf16(1f, 300);
+        Tensor b = bf16(1f, 300);
+        close("layerNorm affine", tornado.layerNorm(x, w, b, 1e-6f), cpu.layerNorm(x, w, b, 1e-6f));
+        close("layerNorm plain", tornado.layerNorm(x, null, null, 1e-6f), cpu.layerNorm(x, null, null, 1e-6f));
+        close("rmsNorm", tornado.rmsNorm(x, w, 1e-6f), cpu.rmsNorm(x, w, 1e-6f));
+        Tensor shift = randn(300);
+        Tensor scale = randn(300);
+        close("layerNormModulate", tornado.layerNormModulate(x, shift, scale, 1e-6f),
+                cpu.layerNormModulate(x, shift, scale, 1e-6f));
+        Tensor heads = randn(37, 3, 128);
+        close("rmsNorm per head (QKNorm)", tornado.rmsNorm(heads, w.viewRows(0, 128), 1e-6f),
+                cpu.rmsNorm(heads, w.viewRows(0, 128), 1e-6f));
+    }
+
+    @Test
+    void ropeActivationsAndGatedResidual() {
+        Tensor x = randn(37, 3, 128);
+        Tensor pe = randn(37, 64, 2, 2);
+        close("rope [37,3,128]", tornado.rope(x, pe), cpu.rope(x, pe));
+        Tensor y = randn(37, 301);
+        for (Activation act : Activation.values()) {
+            close("activation " + act, tornado.activation(y, act), cpu.activation(y, act));
+        }
+        Tensor r = randn(37, 301);
+        Tensor gate = randn(301);
+        close("gatedResidual", tornado.gatedResidual(r, gate, y), cpu.gatedResidual(r, gate, y));
+    }
+
+    @Test
+    void otherWeightTypesAndBiasedAttentionStayInJava() {
+        Tensor x = randn(5, 16);
+        Tensor w = randn(7, 16);
+        close("linear with F32 weight (Java path)", tornado.linear(x, w, null), cpu.linear(x, w, null));
+        Tensor q = randn(6, 1, 16);
+        close("causal attention (Java path)", tornado.attention(q, q, q, 0.25f, null, true),
+                cpu.attention(q, q, q, 0.25f, null, true));
+    }
+
+    @Test
+    void theBackendIsFoundByName() {
+        Kernels k = Backends.byName("tornado");
+        assertInstanceOf(TornadoKernels.class, k);
+        assertTrue(Backends.available().contains("tornado"));
+        ((TornadoKernels) k).close();
+    }
+}

@@ -1,0 +1,44 @@
+package dev.anyrefill.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * Resolves a backend by name: {@code java} is always there; others ({@code tornado}) come from
+ * {@link KernelsProvider}s on the class path.
+ */
+public final class Backends {
+    /** The name of the pure-Java backend, the default. */
+    public static final String JAVA = "java";
+
+    private Backends() {
+    }
+
+    /** The backend called {@code name}; an IllegalArgumentException naming the known ones if none is. */
+    public static Kernels byName(String name) {
+        if (JAVA.equals(name)) {
+            return new JavaKernels();
+        }
+        for (KernelsProvider p : ServiceLoader.load(KernelsProvider.class)) {
+            if (p.name().equals(name)) {
+                return p.create();
+            }
+        }
+        String hint = "tornado".equals(name)
+                ? " (the tornado backend needs kernels-tornado built with TORNADOVM_HOME set, and bin/anyrefill --backend tornado)"
+                : "";
+        throw new IllegalArgumentException("unknown backend '" + name + "'; available: "
+                + String.join(", ", available()) + hint);
+    }
+
+    /** The names of every backend on the class path, java first. */
+    public static List<String> available() {
+        List<String> names = new ArrayList<>();
+        names.add(JAVA);
+        for (KernelsProvider p : ServiceLoader.load(KernelsProvider.class)) {
+            names.add(p.name());
+        }
+        return names;
+    }
+}
