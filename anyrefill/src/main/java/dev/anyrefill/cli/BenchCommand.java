@@ -1,7 +1,7 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.kernels.Parallel;
 import dev.anyrefill.kernels.TimingKernels;
@@ -55,9 +55,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--text-tokens", defaultValue = "512", paramLabel = "N", description = "Text tokens (default 512).")
     int textTokens;
 
-    @Option(names = "--backend", defaultValue = "java", paramLabel = "NAME", description = "Kernel backend (default java).")
+    @Option(names = "--backend", defaultValue = Backends.JAVA, paramLabel = "NAME",
+            description = "Kernel backend: java (default) or another on the class path (tornado).")
     String backend;
-
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the weights and inputs (default 1).")
     long seed;
@@ -77,7 +77,7 @@ final class BenchCommand implements Callable<Integer> {
         if (imageTokens < 1 || textTokens < 1 || warmup < 0) {
             throw new IllegalArgumentException("--image-tokens and --text-tokens must be >= 1 and --warmup >= 0");
         }
-        Kernels inner = backend(backend);
+        Kernels inner = Backends.byName(backend);
         FluxConfig config = new FluxConfig(384, 64, 768, 4096, 3072, 4.0, 24, doubleBlocks, singleBlocks,
                 new int[]{16, 56, 56}, 10000, true, true);
         TimingKernels kernels = new TimingKernels(inner);
@@ -113,13 +113,6 @@ final class BenchCommand implements Callable<Integer> {
                     kernels.entries()));
         }
         return 0;
-    }
-
-    static Kernels backend(String name) {
-        if ("java".equals(name)) {
-            return new JavaKernels();
-        }
-        throw new IllegalArgumentException("--backend: unknown backend '" + name + "' (available: java)");
     }
 
     /** CPU time of the whole process (all threads, JIT and GC included), or -1 where unknown. */
