@@ -4,10 +4,10 @@ import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
-import dev.anyrefill.weights.SafetensorsFile;
-import org.junit.jupiter.api.AfterAll;
+import dev.anyrefill.testing.GoldenFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -31,21 +31,15 @@ class TilingTest {
     static final double PIXEL_TOLERANCE = 0.15;
     static final double LATENT_TOLERANCE = 0.1;
 
-    static SafetensorsFile ae;
-    static SafetensorsFile expected;
+    @RegisterExtension
+    static final GoldenFile ae = GoldenFile.tiny("ae.safetensors");
+    @RegisterExtension
+    static final GoldenFile expected = GoldenFile.expected();
     static AutoEncoder autoEncoder;
 
     @BeforeAll
-    static void open() {
-        ae = SafetensorsFile.open(Golden.tiny("ae.safetensors"));
-        expected = Golden.expected();
-        autoEncoder = new AutoEncoder(ae, new JavaKernels());
-    }
-
-    @AfterAll
-    static void close() {
-        ae.close();
-        expected.close();
+    static void build() {
+        autoEncoder = new AutoEncoder(ae.file(), new JavaKernels());
     }
 
     @Test
