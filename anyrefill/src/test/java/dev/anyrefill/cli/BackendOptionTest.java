@@ -19,10 +19,10 @@ class BackendOptionTest {
     @Test
     void unknownBackendIsAUserError() {
         Path out = tmp.resolve("v.safetensors");
-        ForwardSampleCommandsTest.Run r = ForwardSampleCommandsTest.run("forward", "--backend", "cuda",
+        CliRun r = CliRun.of("forward", "--backend", "cuda",
                 "--model", Golden.tiny("flux-fill.safetensors").toString(),
                 "--inputs", Golden.tiny("expected.safetensors").toString(), "--t", "0.8125", "--out", out.toString());
-        assertEquals(2, r.code(), r.err());
+        assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("unknown backend 'cuda'") && r.err().contains("java"), r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
         assertFalse(Files.exists(out));
@@ -31,10 +31,10 @@ class BackendOptionTest {
     @Test
     void javaBackendByName() {
         Path out = tmp.resolve("v.safetensors");
-        ForwardSampleCommandsTest.Run r = ForwardSampleCommandsTest.run("forward", "--backend", "java",
+        CliRun r = CliRun.of("forward", "--backend", "java",
                 "--model", Golden.tiny("flux-fill.safetensors").toString(),
                 "--inputs", Golden.tiny("expected.safetensors").toString(), "--t", "0.8125", "--out", out.toString());
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         assertTrue(Files.exists(out));
     }
 }

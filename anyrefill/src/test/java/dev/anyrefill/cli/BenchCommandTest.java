@@ -16,22 +16,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchCommandTest {
     @Test
     void badOptionsAreUserErrors() {
-        ForwardSampleCommandsTest.Run r = ForwardSampleCommandsTest.run("bench", "--preset", "tiny");
-        assertEquals(2, r.code(), r.err());
+        CliRun r = CliRun.of("bench", "--preset", "tiny");
+        assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("--preset: unknown preset 'tiny'"), r.err());
-        r = ForwardSampleCommandsTest.run("bench", "--backend", "cuda");
-        assertEquals(2, r.code(), r.err());
+        r = CliRun.of("bench", "--backend", "cuda");
+        assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("unknown backend 'cuda'"), r.err());
-        r = ForwardSampleCommandsTest.run("bench", "--double", "0", "--single", "0");
-        assertEquals(2, r.code(), r.err());
+        r = CliRun.of("bench", "--double", "0", "--single", "0");
+        assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("not both 0"), r.err());
     }
 
     @Test
     void tinyRunPrintsOneJsonLine() {
-        ForwardSampleCommandsTest.Run r = ForwardSampleCommandsTest.run("bench", "--double", "0", "--single", "1",
+        CliRun r = CliRun.of("bench", "--double", "0", "--single", "1",
                 "--image-tokens", "8", "--text-tokens", "4", "--warmup", "0");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         String line = r.out().strip();
         assertEquals(1, line.lines().count(), line);
         assertTrue(line.startsWith("{\"seconds\":") && line.endsWith("}}"), line);

@@ -9,9 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,10 +26,10 @@ class ForwardSampleCommandsTest {
     void forwardWritesTheReferenceVelocity(String model) {
         Path out = tmp.resolve("forward.safetensors");
         String expected = Golden.tiny("expected.safetensors").toString();
-        Run r = run("forward", "--model", Golden.tiny(model).toString(), "--inputs", expected,
+        CliRun r = CliRun.of("forward", "--model", Golden.tiny(model).toString(), "--inputs", expected,
                 "--t", "0.8125", "--guidance", "30", "--out", out.toString(), "--trace");
-        assertEquals(0, r.code, r.err);
-        assertTrue(r.out.contains("forward: "), "prints stage timings: " + r.out);
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("forward: "), "prints stage timings: " + r.out());
         try (SafetensorsFile got = SafetensorsFile.open(out); SafetensorsFile ref = Golden.expected()) {
             Golden.assertClose("cli forward " + model + " velocity", got.get("velocity"), ref.get("forward.velocity"));
             Golden.assertClose("cli forward " + model + " vec", got.get("vec"), ref.get("forward.vec"));
@@ -47,11 +44,11 @@ class ForwardSampleCommandsTest {
     @ValueSource(strings = {"flux-fill.safetensors", "flux-fill-diffusers.safetensors"})
     void sampleWritesTheReferenceResult(String model) {
         Path out = tmp.resolve("sample.safetensors");
-        Run r = run("sample", "--model", Golden.tiny(model).toString(), "--inputs",
+        CliRun r = CliRun.of("sample", "--model", Golden.tiny(model).toString(), "--inputs",
                 Golden.tiny("expected.safetensors").toString(), "--steps", "4", "--guidance", "30",
                 "--out", out.toString());
-        assertEquals(0, r.code, r.err);
-        assertTrue(r.out.contains("step 4/4"), "prints step timings: " + r.out);
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("step 4/4"), "prints step timings: " + r.out());
         try (SafetensorsFile got = SafetensorsFile.open(out); SafetensorsFile ref = Golden.expected()) {
             Golden.assertClose("cli sample " + model + " timesteps", got.get("timesteps"), ref.get("denoise.timesteps"));
             Golden.assertClose("cli sample " + model + " packed", got.get("packed"), ref.get("denoise.packed"));
@@ -70,9 +67,9 @@ class ForwardSampleCommandsTest {
             }
             SafetensorsWriter.write(inputs, t);
         }
-        Run r = run("sample", "--model", Golden.tiny("flux-fill.safetensors").toString(), "--inputs", inputs.toString(),
+        CliRun r = CliRun.of("sample", "--model", Golden.tiny("flux-fill.safetensors").toString(), "--inputs", inputs.toString(),
                 "--steps", "4", "--seed", "42", "--out", out.toString());
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.exitCode(), r.err());
         try (SafetensorsFile got = SafetensorsFile.open(out); SafetensorsFile ref = Golden.expected()) {
             Golden.assertClose("cli sample --seed 42 packed", got.get("packed"), ref.get("denoise.packed"));
         }
@@ -89,12 +86,12 @@ class ForwardSampleCommandsTest {
             t.put("img_cond", Tensor.zeros(32, 256)); // the model needs 320 channels
             SafetensorsWriter.write(inputs, t);
         }
-        Run r = run("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(), "--inputs", inputs.toString(),
+        CliRun r = CliRun.of("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(), "--inputs", inputs.toString(),
                 "--t", "0.5", "--out", tmp.resolve("o.safetensors").toString());
-        assertEquals(2, r.code, "exit code for a user error; stderr: " + r.err);
-        assertTrue(r.err.contains("img_cond") && r.err.contains("[32, 256]") && r.err.contains("[32, 320]"),
-                "message names tensor and both shapes: " + r.err);
-        assertEquals(1, r.err.strip().lines().count(), "one line: " + r.err);
+        assertEquals(2, r.exitCode(), "exit code for a user error; stderr: " + r.err());
+        assertTrue(r.err().contains("img_cond") && r.err().contains("[32, 256]") && r.err().contains("[32, 320]"),
+                "message names tensor and both shapes: " + r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
     }
 
     @Test
@@ -107,33 +104,9 @@ class ForwardSampleCommandsTest {
             }
             SafetensorsWriter.write(copy, t);
         }
-        Run r = run("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(), "--inputs", copy.toString(),
+        CliRun r = CliRun.of("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(), "--inputs", copy.toString(),
                 "--t", "0.5", "--out", copy.toString());
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains("is an input"), r.err);
-    }
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        String o = out.toString(StandardCharsets.UTF_8);
-        String e = err.toString(StandardCharsets.UTF_8);
-        oldOut.print(o);
-        oldErr.print(e);
-        return new Run(code, o, e);
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("is an input"), r.err());
     }
 }

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import static dev.anyrefill.cli.ForwardSampleCommandsTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,10 +22,10 @@ class LoraCommandsTest {
     @Test
     void forwardWithAKohyaLoraMerged() {
         Path out = tmp.resolve("forward.safetensors");
-        ForwardSampleCommandsTest.Run r = run("forward", "--model", Golden.tiny("flux-fill-diffusers.safetensors").toString(),
+        CliRun r = CliRun.of("forward", "--model", Golden.tiny("flux-fill-diffusers.safetensors").toString(),
                 "--inputs", Golden.tiny("expected.safetensors").toString(), "--t", "0.8125", "--guidance", "30",
                 "--lora", Golden.tiny("lora-kohya.safetensors") + ":1.0", "--lora-mode", "merged", "--out", out.toString());
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("applied 60 of 60 LoRA tensors"), r.out());
         assertTrue(r.out().contains("kohya layout, rank 4, alpha 3"), r.out());
         try (SafetensorsFile got = SafetensorsFile.open(out);
@@ -38,10 +37,10 @@ class LoraCommandsTest {
     @Test
     void sampleWithAPeftLoraAtRuntime() {
         Path out = tmp.resolve("sample.safetensors");
-        ForwardSampleCommandsTest.Run r = run("sample", "--model", Golden.tiny("flux-fill.safetensors").toString(),
+        CliRun r = CliRun.of("sample", "--model", Golden.tiny("flux-fill.safetensors").toString(),
                 "--inputs", Golden.tiny("expected.safetensors").toString(), "--steps", "4", "--guidance", "30",
                 "--lora", Golden.tiny("lora-peft.safetensors") + ":0.75", "--lora-mode", "runtime", "--out", out.toString());
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("applied 68 of 68 LoRA tensors"), r.out());
         try (SafetensorsFile got = SafetensorsFile.open(out);
              SafetensorsFile ref = SafetensorsFile.open(Golden.tiny("expected-lora.safetensors"))) {
@@ -51,14 +50,14 @@ class LoraCommandsTest {
 
     @Test
     void inspectDescribesALora() {
-        ForwardSampleCommandsTest.Run r = run("inspect", Golden.tiny("lora-kohya.safetensors").toString());
-        assertEquals(0, r.code(), r.err());
+        CliRun r = CliRun.of("inspect", Golden.tiny("lora-kohya.safetensors").toString());
+        assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("model: FLUX LoRA"), r.out());
         assertTrue(r.out().contains("layout: kohya (prefix lora_unet_)"), r.out());
         assertTrue(r.out().contains("rank: 4") && r.out().contains("alpha: 3"), r.out());
         assertTrue(r.out().contains("double_blocks.N.img_attn.qkv  (N = 0-1)"), r.out());
         assertTrue(r.out().contains("single_blocks.N.linear2"), r.out());
-        ForwardSampleCommandsTest.Run peft = run("inspect", Golden.tiny("lora-peft.safetensors").toString());
+        CliRun peft = CliRun.of("inspect", Golden.tiny("lora-peft.safetensors").toString());
         assertTrue(peft.out().contains("layout: peft (prefix transformer.)"), peft.out());
         assertTrue(peft.out().contains("single_blocks.N.linear1 rows from 768"), peft.out());
     }
@@ -72,21 +71,21 @@ class LoraCommandsTest {
         t.put("lora_unet_double_blocks_0_img_attn_qkvv.lora_down.weight", Tensor.zeros(2, 256));
         t.put("lora_unet_double_blocks_0_img_attn_qkvv.lora_up.weight", Tensor.zeros(768, 2));
         SafetensorsWriter.write(lora, t);
-        ForwardSampleCommandsTest.Run r = run("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(),
+        CliRun r = CliRun.of("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(),
                 "--inputs", Golden.tiny("expected.safetensors").toString(), "--t", "0.5", "--lora", lora.toString(),
                 "--out", tmp.resolve("o.safetensors").toString());
-        assertEquals(2, r.code(), r.err());
+        assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("lora_unet_double_blocks_0_img_attn_qkvv.lora_down.weight"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }
 
     @Test
     void anUnknownModeIsRefused() {
-        ForwardSampleCommandsTest.Run r = run("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(),
+        CliRun r = CliRun.of("forward", "--model", Golden.tiny("flux-fill.safetensors").toString(),
                 "--inputs", Golden.tiny("expected.safetensors").toString(), "--t", "0.5",
                 "--lora", Golden.tiny("lora-bfl.safetensors").toString(), "--lora-mode", "fused",
                 "--out", tmp.resolve("o.safetensors").toString());
-        assertEquals(2, r.code(), r.err());
+        assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains("--lora-mode"), r.err());
     }
 }

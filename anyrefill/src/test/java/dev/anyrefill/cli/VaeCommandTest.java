@@ -8,9 +8,7 @@ import dev.anyrefill.weights.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -27,7 +25,8 @@ class VaeCommandTest {
     @Test
     void encodeFromTheCommandLineReproducesTheReference() {
         Path z = tmp.resolve("z.safetensors");
-        assertEquals(0, Main.run("vae", "encode", Golden.tiny("canvas.png").toString(), "--ae", ae, "--out", z.toString()));
+        CliRun r = CliRun.of("vae", "encode", Golden.tiny("canvas.png").toString(), "--ae", ae, "--out", z.toString());
+        assertEquals(0, r.exitCode(), r.err());
         try (SafetensorsFile out = SafetensorsFile.open(z); SafetensorsFile expected = Golden.expected()) {
             Golden.assertClose("cli vae encode canvas.png", out.get("z"), expected.get("vae.encoded"));
         }
@@ -36,8 +35,9 @@ class VaeCommandTest {
     @Test
     void decodeFromTheCommandLineWritesTheReferenceImage() throws IOException {
         Path png = tmp.resolve("decoded.png");
-        assertEquals(0, Main.run("vae", "decode", Golden.tiny("expected.safetensors").toString(),
-                "--tensor", "vae.encoded", "--ae", ae, "--out", png.toString()));
+        CliRun r = CliRun.of("vae", "decode", Golden.tiny("expected.safetensors").toString(),
+                "--tensor", "vae.encoded", "--ae", ae, "--out", png.toString());
+        assertEquals(0, r.exitCode(), r.err());
         try (SafetensorsFile expected = Golden.expected()) {
             Pixels ref = ImageFiles.toPixels(expected.get("vae.decoded").toF32());
             Pixels got = ImageFiles.readRgb(png);
@@ -60,9 +60,11 @@ class VaeCommandTest {
     void encodeThenDecodeRoundTripsThroughFiles() {
         Path z = tmp.resolve("z.safetensors");
         Path png = tmp.resolve("out.webp");
-        assertEquals(0, Main.run("vae", "encode", Golden.tiny("canvas.png").toString(), "--ae", ae,
-                "--out", z.toString(), "--tile", "8", "--tile-overlap", "4"));
-        assertEquals(0, Main.run("vae", "decode", z.toString(), "--ae", ae, "--out", png.toString()));
+        CliRun encode = CliRun.of("vae", "encode", Golden.tiny("canvas.png").toString(), "--ae", ae,
+                "--out", z.toString(), "--tile", "8", "--tile-overlap", "4");
+        assertEquals(0, encode.exitCode(), encode.err());
+        CliRun decode = CliRun.of("vae", "decode", z.toString(), "--ae", ae, "--out", png.toString());
+        assertEquals(0, decode.exitCode(), decode.err());
         assertEquals(128, ImageFiles.readRgb(png).width());
     }
 
@@ -93,34 +95,15 @@ class VaeCommandTest {
     @Test
     void memoryProbeRunsAtFluxWidthsOnASmallImage() {
         // shape-only: the buffers of a FLUX-width decode of 32x64 pixels, no arithmetic
-        PrintStream old = System.out;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buffer, true));
-        int code;
-        try {
-            code = Main.run("vae", "memory", "--height", "32", "--width", "64", "--shape-only");
-        } finally {
-            System.setOut(old);
-        }
-        String out = buffer.toString();
-        System.out.print(out);
-        assertEquals(0, code, out);
+        CliRun r = CliRun.of("vae", "memory", "--height", "32", "--width", "64", "--shape-only");
+        String out = r.out();
+        assertEquals(0, r.exitCode(), out);
         assertTrue(out.contains("decoded [3, 32, 64]") && out.contains("peak live heap above baseline"), out);
     }
 
     private static String runCapturingErr(int expectedCode, String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buffer, true));
-        int code;
-        try {
-            code = Main.run(args);
-        } finally {
-            System.setErr(old);
-        }
-        String err = buffer.toString();
-        System.out.println("stderr: " + err.strip());
-        assertEquals(expectedCode, code, err);
-        return err;
+        CliRun r = CliRun.of(args);
+        assertEquals(expectedCode, r.exitCode(), r.err());
+        return r.err();
     }
 }

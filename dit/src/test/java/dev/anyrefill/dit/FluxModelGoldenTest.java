@@ -3,11 +3,10 @@ package dev.anyrefill.dit;
 import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
+import dev.anyrefill.testing.GoldenFile;
 import dev.anyrefill.weights.FluxCheckpoint;
-import dev.anyrefill.weights.SafetensorsFile;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,17 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The forward pass against BFL's reference (testdata/golden/tiny, float64), both checkpoint layouts. */
 class FluxModelGoldenTest {
-    private static SafetensorsFile expected;
-
-    @BeforeAll
-    static void open() {
-        expected = Golden.expected();
-    }
-
-    @AfterAll
-    static void close() {
-        expected.close();
-    }
+    @RegisterExtension
+    static final GoldenFile expected = GoldenFile.expected();
 
     @Test
     void timestepEmbeddings() {
@@ -66,11 +56,7 @@ class FluxModelGoldenTest {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(file))) {
             FluxModel model = new FluxModel(ckpt, new JavaKernels());
             Map<String, Tensor> trace = new HashMap<>();
-            Tensor img = model.kernels().concatColumns(expected.get("img_packed").toF32(),
-                    expected.get("img_cond").toF32());
-            Tensor velocity = model.forward(img, expected.get("img_ids"), expected.get("txt").toF32(),
-                    expected.get("txt_ids"), expected.get("forward.t").getFloat(0),
-                    expected.get("vec").toF32(), 30.0, trace::put);
+            Tensor velocity = FluxGolden.forward(model, expected, trace::put);
             Golden.assertClose(file + " forward.vec", trace.get("vec"), expected.get("forward.vec"));
             Golden.assertClose(file + " forward.pe", trace.get("pe"), expected.get("forward.pe"));
             int traced = 0;

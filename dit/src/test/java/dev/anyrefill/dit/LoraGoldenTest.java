@@ -4,25 +4,21 @@ import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
+import dev.anyrefill.testing.GoldenFile;
 import dev.anyrefill.weights.FluxCheckpoint;
-import dev.anyrefill.weights.SafetensorsFile;
 import dev.anyrefill.weights.SafetensorsWriter;
 import dev.anyrefill.weights.lora.LoraFile;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,39 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** LoRA-augmented forward passes against BFL's reference (expected-lora.safetensors) and by hand. */
 class LoraGoldenTest {
-    private static SafetensorsFile expected;
-    private static SafetensorsFile expectedLora;
+    @RegisterExtension
+    static final GoldenFile expected = GoldenFile.expected();
+    @RegisterExtension
+    static final GoldenFile expectedLora = GoldenFile.tiny("expected-lora.safetensors");
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void open() {
-        expected = Golden.expected();
-        expectedLora = SafetensorsFile.open(Golden.tiny("expected-lora.safetensors"));
-    }
-
-    @AfterAll
-    static void close() {
-        expected.close();
-        expectedLora.close();
-    }
-
-    /** Every LoRA layout (at the weight that makes scale 0.75) in both modes on both checkpoint layouts. */
-    static Stream<Arguments> cases() {
-        List<Arguments> cases = new ArrayList<>();
-        for (String model : new String[]{"flux-fill.safetensors", "flux-fill-diffusers.safetensors"}) {
-            for (LoraMode mode : LoraMode.values()) {
-                cases.add(Arguments.of(model, "lora-bfl.safetensors", 0.75, mode));
-                cases.add(Arguments.of(model, "lora-peft.safetensors", 0.75, mode));
-                cases.add(Arguments.of(model, "lora-kohya.safetensors", 1.0, mode));
-            }
-        }
-        return cases.stream();
-    }
-
     @ParameterizedTest(name = "{0} + {1}:{2} {3}")
-    @MethodSource("cases")
+    @MethodSource("dev.anyrefill.dit.FluxGolden#loraCases")
     void forwardWithLoraMatchesReference(String modelFile, String loraFile, double weight, LoraMode mode) {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(modelFile));
              LoraFile lora = LoraFile.open(Golden.tiny(loraFile))) {
@@ -229,8 +202,6 @@ class LoraGoldenTest {
     }
 
     private static Tensor forward(FluxModel model) {
-        Tensor img = model.kernels().concatColumns(expected.get("img_packed").toF32(), expected.get("img_cond").toF32());
-        return model.forward(img, expected.get("img_ids"), expected.get("txt").toF32(), expected.get("txt_ids"),
-                expected.get("forward.t").getFloat(0), expected.get("vec").toF32(), 30.0, FluxModel.Trace.NONE);
+        return FluxGolden.forward(model, expected, FluxModel.Trace.NONE);
     }
 }

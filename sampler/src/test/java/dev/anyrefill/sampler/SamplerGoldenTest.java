@@ -2,14 +2,12 @@ package dev.anyrefill.sampler;
 
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.kernels.JavaKernels;
-import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
+import dev.anyrefill.testing.GoldenFile;
 import dev.anyrefill.weights.FluxCheckpoint;
-import dev.anyrefill.weights.SafetensorsFile;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,17 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Schedule, position ids, noise, packing and the Euler loop against BFL's reference (testdata/golden/tiny). */
 class SamplerGoldenTest {
-    private static SafetensorsFile expected;
-
-    @BeforeAll
-    static void open() {
-        expected = Golden.expected();
-    }
-
-    @AfterAll
-    static void close() {
-        expected.close();
-    }
+    @RegisterExtension
+    static final GoldenFile expected = GoldenFile.expected();
 
     @Test
     void schedules() {
@@ -76,17 +65,7 @@ class SamplerGoldenTest {
     @ValueSource(strings = {"flux-fill.safetensors", "flux-fill-diffusers.safetensors"})
     void denoiseMatchesReference(String file) {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(file))) {
-            Kernels k = new JavaKernels();
-            FluxModel model = new FluxModel(ckpt, k);
-            Tensor txt = expected.get("txt").toF32();
-            Tensor vec = expected.get("vec").toF32();
-            Tensor imgIds = PositionIds.image(4, 8);
-            Tensor txtIds = PositionIds.text(txt.dim(0));
-            VelocityModel velocity = (img, t, guidance) ->
-                    model.forward(img, imgIds, txt, txtIds, t, vec, guidance, FluxModel.Trace.NONE);
-            double[] timesteps = Schedule.schedule(4, 32, true);
-            Tensor packed = Euler.denoise(k, velocity, Packing.pack(expected.get("noise")),
-                    expected.get("img_cond").toF32(), timesteps, 30.0, Euler.StepListener.NONE);
+            Tensor packed = GoldenDenoise.denoise(new FluxModel(ckpt, new JavaKernels()), expected);
             Golden.assertClose(file + " denoise.packed", packed, expected.get("denoise.packed"));
             Golden.assertClose(file + " denoise.latent", Packing.unpack(packed, 8, 16), expected.get("denoise.latent"));
         }

@@ -137,6 +137,19 @@ public final class EncoderWeights implements TensorSource {
         return source.origin();
     }
 
+    /**
+     * Checks that every id indexes the embedding table of a {@code vocab}-row vocabulary; the
+     * error names the model ({@code what}, e.g. "T5") and these weights.
+     */
+    public void checkTokenIds(String what, int[] ids, int vocab) {
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException(what + ": token id " + id + " outside the vocabulary of "
+                        + vocab + " (" + origin() + ")");
+            }
+        }
+    }
+
     /** Unmaps the files: the encoder's memory goes back to the system. */
     @Override
     public void close() {

@@ -4,10 +4,9 @@ import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
-import dev.anyrefill.weights.SafetensorsFile;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.anyrefill.testing.GoldenFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -31,22 +30,10 @@ class TilingTest {
     static final double PIXEL_TOLERANCE = 0.15;
     static final double LATENT_TOLERANCE = 0.1;
 
-    static SafetensorsFile ae;
-    static SafetensorsFile expected;
-    static AutoEncoder autoEncoder;
-
-    @BeforeAll
-    static void open() {
-        ae = SafetensorsFile.open(Golden.tiny("ae.safetensors"));
-        expected = Golden.expected();
-        autoEncoder = new AutoEncoder(ae, new JavaKernels());
-    }
-
-    @AfterAll
-    static void close() {
-        ae.close();
-        expected.close();
-    }
+    @RegisterExtension
+    static final TinyAutoEncoder ae = new TinyAutoEncoder();
+    @RegisterExtension
+    static final GoldenFile expected = GoldenFile.expected();
 
     @Test
     void spansCoverTheSideWithTheGivenOverlap() {
@@ -77,18 +64,18 @@ class TilingTest {
     @Test
     void oneTileTakesTheUntiledPath() {
         Tensor z = expected.get("vae.encoded").toF32();
-        Tensor tiled = new Tiling(16, 4).decode(autoEncoder, z);
+        Tensor tiled = new Tiling(16, 4).decode(ae.model(), z);
         // two runs of the same decode are not bit-identical (JavaKernels' vector reductions
         // round differently before and after JIT compilation): about 5e-6 apart
-        Golden.assertClose("one tile vs untiled decode", tiled, autoEncoder.decode(z), 1e-4);
+        Golden.assertClose("one tile vs untiled decode", tiled, ae.model().decode(z), 1e-4);
     }
 
     @Test
     void tiledDecodeIsCloseToUntiledAndBlendingHelps() {
         Tensor z = expected.get("vae.encoded").toF32();
-        Tensor whole = autoEncoder.decode(z);
-        double blended = Compare.maxAbsDiff(new Tiling(8, 4).decode(autoEncoder, z), whole); // 1 x 3 tiles
-        double cut = Compare.maxAbsDiff(new Tiling(8, 0).decode(autoEncoder, z), whole); // 1 x 2 tiles, no overlap
+        Tensor whole = ae.model().decode(z);
+        double blended = Compare.maxAbsDiff(new Tiling(8, 4).decode(ae.model(), z), whole); // 1 x 3 tiles
+        double cut = Compare.maxAbsDiff(new Tiling(8, 0).decode(ae.model(), z), whole); // 1 x 2 tiles, no overlap
         System.out.printf("tiled decode vs untiled, max |diff| in [-1, 1] pixels: 8/4 tiles %.3e (tolerance %.2f),"
                 + " 8/0 tiles %.3e%n", blended, PIXEL_TOLERANCE, cut);
         assertTrue(blended < PIXEL_TOLERANCE, "tiled decode within " + PIXEL_TOLERANCE + ": " + blended);
@@ -98,8 +85,8 @@ class TilingTest {
     @Test
     void tiledEncodeIsCloseToUntiled() {
         Tensor canvas = expected.get("vae.canvas").toF32();
-        Tensor whole = autoEncoder.encode(canvas);
-        double err = Compare.maxAbsDiff(new Tiling(8, 4).encode(autoEncoder, canvas), whole); // 1 x 3 tiles of 64x64 px
+        Tensor whole = ae.model().encode(canvas);
+        double err = Compare.maxAbsDiff(new Tiling(8, 4).encode(ae.model(), canvas), whole); // 1 x 3 tiles of 64x64 px
         System.out.printf("tiled encode vs untiled, max |diff| of latents: 8/4 tiles %.3e (tolerance %.2f)%n",
                 err, LATENT_TOLERANCE);
         assertTrue(err < LATENT_TOLERANCE, "tiled encode within " + LATENT_TOLERANCE + ": " + err);

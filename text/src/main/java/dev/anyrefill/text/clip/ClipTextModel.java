@@ -116,12 +116,7 @@ public final class ClipTextModel implements AutoCloseable {
             throw new IllegalArgumentException("CLIP: " + ids.length + " token ids; the model takes 1 to "
                     + config.maxPositions() + " (" + weights.origin() + ")");
         }
-        for (int id : ids) {
-            if (id < 0 || id >= config.vocab()) {
-                throw new IllegalArgumentException("CLIP: token id " + id + " outside the vocabulary of "
-                        + config.vocab() + " (" + weights.origin() + ")");
-            }
-        }
+        weights.checkTokenIds("CLIP", ids, config.vocab());
     }
 
     public String origin() {

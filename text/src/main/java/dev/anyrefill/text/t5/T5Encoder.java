@@ -85,12 +85,7 @@ public final class T5Encoder implements AutoCloseable {
         if (ids.length == 0) {
             throw new IllegalArgumentException("T5: no token ids");
         }
-        for (int id : ids) {
-            if (id < 0 || id >= config.vocab()) {
-                throw new IllegalArgumentException("T5: token id " + id + " outside the vocabulary of "
-                        + config.vocab() + " (" + weights.origin() + ")");
-            }
-        }
+        weights.checkTokenIds("T5", ids, config.vocab());
     }
 
     public String origin() {
