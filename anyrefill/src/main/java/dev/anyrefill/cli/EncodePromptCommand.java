@@ -10,7 +10,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,7 +49,7 @@ final class EncodePromptCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TextEncoderPaths paths = TextEncoderPaths.resolve(dir, t5, clip, t5Tokenizer, clipTokenizer);
-        refuseOverwrite(out, paths.t5(), paths.clip());
+        Outputs.requireNotInput(out, paths.t5(), paths.clip());
         PromptEncoder.Embeddings e = new PromptEncoder(paths, t5Length).encode(new JavaKernels(), prompt);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("txt", e.txt());
@@ -61,18 +60,4 @@ final class EncodePromptCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The output must not be one of the inputs. */
-    static void refuseOverwrite(Path out, Path... inputs) {
-        for (Path in : inputs) {
-            if (in != null && Files.exists(out) && Files.exists(in)) {
-                try {
-                    if (Files.isSameFile(out, in)) {
-                        throw new IllegalArgumentException("--out " + out + " is an input file; choose another name");
-                    }
-                } catch (java.io.IOException e) {
-                    throw new IllegalArgumentException(out + ": " + e.getMessage(), e);
-                }
-            }
-        }
-    }
 }

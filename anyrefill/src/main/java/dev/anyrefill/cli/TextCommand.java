@@ -46,7 +46,7 @@ final class TextCommand implements Callable<Integer> {
         if (mask != null && mask.length != ids.length) {
             throw new IllegalArgumentException("--mask has " + mask.length + " values for " + ids.length + " ids");
         }
-        EncodePromptCommand.refuseOverwrite(out, weights);
+        Outputs.requireNotInput(out, weights);
         Kernels k = new JavaKernels();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         if (kind.equals("t5")) {

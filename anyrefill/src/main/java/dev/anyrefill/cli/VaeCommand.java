@@ -74,19 +74,6 @@ final class VaeCommand implements Runnable {
         }
     }
 
-    static void refuseOverwrite(Path out, Path... inputs) {
-        for (Path in : inputs) {
-            if (Files.exists(out) && Files.exists(in)) {
-                try {
-                    if (Files.isSameFile(out, in)) {
-                        throw new IllegalArgumentException(out + ": refusing to overwrite an input file");
-                    }
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        }
-    }
 
     @Command(name = "encode", mixinStandardHelpOptions = true,
             description = "Encode an image (PNG, JPEG, WebP; sides multiples of 8) to a latent: tensor 'z' [16, H/8, W/8].")
@@ -105,7 +92,7 @@ final class VaeCommand implements Runnable {
 
         @Override
         public Integer call() {
-            refuseOverwrite(out, image, options.ae);
+            Outputs.requireNotInput(out, image, options.ae);
             try (TensorSource source = Checkpoints.open(options.ae)) {
                 AutoEncoder ae = options.open(source);
                 Tensor pixels = ImageFiles.readImage(image);
@@ -139,7 +126,7 @@ final class VaeCommand implements Runnable {
 
         @Override
         public Integer call() {
-            refuseOverwrite(out, latent, options.ae);
+            Outputs.requireNotInput(out, latent, options.ae);
             Tensor z;
             try (SafetensorsFile file = SafetensorsFile.open(latent)) {
                 if (!file.contains(tensor)) {
