@@ -57,6 +57,11 @@ final class HeapProbeKernels extends JavaKernels {
     }
 
     @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, Activation act) {
+        return track(arithmetic ? super.groupNorm(x, groups, weight, bias, eps, act) : Tensor.zeros(x.shape()));
+    }
+
+    @Override
     public Tensor activation(Tensor x, Activation act) {
         return track(arithmetic ? super.activation(x, act) : Tensor.zeros(x.shape()));
     }

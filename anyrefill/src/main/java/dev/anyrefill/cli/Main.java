@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
                 TokenizeCommand.class,
                 TextCommand.class,
                 EncodePromptCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";

@@ -32,7 +32,7 @@ public final class PngText {
         return out.toByteArray();
     }
 
-    /** The tEXt and uncompressed iTXt entries of a PNG, in file order. */
+    /** The tEXt and uncompressed iTXt entries of a PNG, in file order; every chunk's CRC is checked. */
     public static Map<String, String> read(byte[] png) {
         checkSignature(png);
         Map<String, String> text = new LinkedHashMap<>();
@@ -43,6 +43,11 @@ public final class PngText {
             int data = at + 8;
             if (length < 0 || data + length + 4 > png.length) {
                 throw new IllegalArgumentException("PNG chunk '" + type + "' runs past the end of the file");
+            }
+            CRC32 crc = new CRC32();
+            crc.update(png, at + 4, length + 4);
+            if ((int) crc.getValue() != ByteBuffer.wrap(png, data + length, 4).getInt()) {
+                throw new IllegalArgumentException("PNG chunk '" + type + "' has a bad CRC");
             }
             int nul = indexOf(png, data, data + length);
             if (type.equals("tEXt") && nul >= 0) {

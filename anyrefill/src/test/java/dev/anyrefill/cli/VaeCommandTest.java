@@ -90,6 +90,24 @@ class VaeCommandTest {
         assertTrue(err.contains("no tensor 'z'"), err);
     }
 
+    @Test
+    void memoryProbeRunsAtFluxWidthsOnASmallImage() {
+        // shape-only: the buffers of a FLUX-width decode of 32x64 pixels, no arithmetic
+        PrintStream old = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true));
+        int code;
+        try {
+            code = Main.run("vae", "memory", "--height", "32", "--width", "64", "--shape-only");
+        } finally {
+            System.setOut(old);
+        }
+        String out = buffer.toString();
+        System.out.print(out);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("decoded [3, 32, 64]") && out.contains("peak live heap above baseline"), out);
+    }
+
     private static String runCapturingErr(int expectedCode, String... args) {
         PrintStream old = System.err;
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();

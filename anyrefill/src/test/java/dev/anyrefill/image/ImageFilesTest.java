@@ -102,7 +102,11 @@ class ImageFilesTest {
         Path file = tmp.resolve("out.png");
         ImageFiles.writeImage(file, canvas, text);
         assertArrayEquals(ImageFiles.toPixels(canvas).data(), ImageFiles.readRgb(file).data(), "PNG is lossless");
-        assertEquals(text, PngText.read(Files.readAllBytes(file)));
+        byte[] bytes = Files.readAllBytes(file);
+        assertEquals(text, PngText.read(bytes)); // also checks every chunk's CRC
+        bytes[40] ^= 1; // inside the first text chunk
+        byte[] corrupt = bytes;
+        assertThrows(IllegalArgumentException.class, () -> PngText.read(corrupt));
         try (var files = Files.list(tmp)) {
             assertEquals(1, files.count(), "no temporary file left behind");
         }

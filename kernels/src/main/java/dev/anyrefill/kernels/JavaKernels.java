@@ -333,4 +333,14 @@ public class JavaKernels implements Kernels {
         }
         return Tensor.wrap(out, c, 2 * h, 2 * w);
     }
+
+    // ---- added for the VAE: fused group norm + activation -----------------------------------
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, Activation act) {
+        Tensor y = groupNorm(x, groups, weight, bias, eps);
+        float[] out = y.data(); // our own fresh buffer: the activation goes in place
+        Elementwise.activation(out, act, out);
+        return y;
+    }
 }

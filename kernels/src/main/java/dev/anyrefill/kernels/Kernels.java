@@ -118,4 +118,11 @@ public interface Kernels {
 
     /** Nearest-neighbour 2x upsampling of [C, H, W] to [C, 2H, 2W]. */
     Tensor upsampleNearest2x(Tensor x);
+
+    // ---- added for the VAE: fused group norm + activation -----------------------------------
+
+    /** {@code act(groupNorm(x))} in one result buffer (the VAE's norm + swish; saves a full-size tensor). */
+    default Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, Activation act) {
+        return activation(groupNorm(x, groups, weight, bias, eps), act);
+    }
 }

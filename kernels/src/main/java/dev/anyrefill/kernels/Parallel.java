@@ -2,6 +2,7 @@ package dev.anyrefill.kernels;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -55,8 +56,11 @@ public final class Parallel {
     }
 
     /**
-     * Splits [0, n) into chunks of at least {@code minChunk} items, a few per thread, and runs
-     * them on the pool; runs inline when there is one chunk or we are already on the pool.
+     * Splits [0, n) into chunks of at least {@code minChunk} items, several per thread, and runs
+     * them on the calling thread and {@code threads - 1} pool workers, each taking the next
+     * chunk as it finishes one (so a thread slowed down by another process costs at most a
+     * chunk at the end, and no more threads than {@code threads} compute at once). Runs inline
+     * when there is one chunk or we are already on the pool.
      */
     public static void forChunks(int n, int minChunk, RangeBody body) {
         if (n <= 0) {
@@ -64,19 +68,43 @@ public final class Parallel {
         }
         ForkJoinPool p = pool;
         int threads = p.getParallelism();
-        int chunks = Math.min(Math.max(1, n / Math.max(1, minChunk)), threads * 4);
+        int chunks = Math.min(Math.max(1, n / Math.max(1, minChunk)), threads * 8);
         if (chunks <= 1 || threads == 1 || ForkJoinTask.inForkJoinPool()) {
             body.run(0, n);
             return;
         }
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(chunks);
-        for (int c = 0; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks);
-            int to = (int) ((long) n * (c + 1) / chunks);
-            tasks.add(p.submit(() -> body.run(from, to)));
+        AtomicInteger next = new AtomicInteger();
+        Runnable share = () -> {
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+            }
+        };
+        int helpers = Math.min(threads, chunks) - 1;
+        List<ForkJoinTask<?>> tasks = new ArrayList<>(helpers);
+        for (int i = 0; i < helpers; i++) {
+            tasks.add(p.submit(share));
+        }
+        Throwable failure = null;
+        try {
+            share.run();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            next.set(chunks); // let the helpers stop early
         }
         for (ForkJoinTask<?> t : tasks) {
-            t.join();
+            try {
+                t.join();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure instanceof RuntimeException re) {
+            throw re;
+        }
+        if (failure instanceof Error er) {
+            throw er;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.anyrefill.vae;
 
+import dev.anyrefill.weights.AutoEncoderShapes;
 import dev.anyrefill.weights.TensorSource;
 import dev.anyrefill.weights.WeightsException;
 
@@ -116,71 +117,13 @@ public record AutoEncoderParams(int inChannels, int ch, int outCh, int[] chMult,
 
     /**
      * Every parameter's name and shape under BFL's names, encoder then decoder: what a
-     * checkpoint of this shape holds (used to check a file and to make random weights).
+     * checkpoint of this shape holds ({@link AutoEncoderShapes}, with this output channel count).
      */
     public Map<String, int[]> parameterShapes() {
-        Map<String, int[]> p = new LinkedHashMap<>();
-        conv(p, "encoder.conv_in", ch, inChannels, 3);
-        int blockIn = ch;
-        for (int i = 0; i < levels(); i++) {
-            int blockOut = ch * chMult[i];
-            for (int b = 0; b < numResBlocks; b++) {
-                resnet(p, "encoder.down." + i + ".block." + b, blockIn, blockOut);
-                blockIn = blockOut;
-            }
-            if (i != levels() - 1) {
-                conv(p, "encoder.down." + i + ".downsample.conv", blockIn, blockIn, 3);
-            }
-        }
-        mid(p, "encoder.mid", blockIn);
-        norm(p, "encoder.norm_out", blockIn);
-        conv(p, "encoder.conv_out", 2 * zChannels, blockIn, 3);
-
-        blockIn = ch * chMult[levels() - 1];
-        conv(p, "decoder.conv_in", blockIn, zChannels, 3);
-        mid(p, "decoder.mid", blockIn);
-        for (int i = levels() - 1; i >= 0; i--) {
-            int blockOut = ch * chMult[i];
-            for (int b = 0; b < numResBlocks + 1; b++) {
-                resnet(p, "decoder.up." + i + ".block." + b, blockIn, blockOut);
-                blockIn = blockOut;
-            }
-            if (i != 0) {
-                conv(p, "decoder.up." + i + ".upsample.conv", blockIn, blockIn, 3);
-            }
-        }
-        norm(p, "decoder.norm_out", blockIn);
-        conv(p, "decoder.conv_out", outCh, blockIn, 3);
-        return p;
-    }
-
-    private static void conv(Map<String, int[]> p, String name, int out, int in, int k) {
-        p.put(name + ".weight", new int[]{out, in, k, k});
-        p.put(name + ".bias", new int[]{out});
-    }
-
-    private static void norm(Map<String, int[]> p, String name, int c) {
-        p.put(name + ".weight", new int[]{c});
-        p.put(name + ".bias", new int[]{c});
-    }
-
-    private static void resnet(Map<String, int[]> p, String name, int in, int out) {
-        norm(p, name + ".norm1", in);
-        conv(p, name + ".conv1", out, in, 3);
-        norm(p, name + ".norm2", out);
-        conv(p, name + ".conv2", out, out, 3);
-        if (in != out) {
-            conv(p, name + ".nin_shortcut", out, in, 1);
-        }
-    }
-
-    private static void mid(Map<String, int[]> p, String name, int c) {
-        resnet(p, name + ".block_1", c, c);
-        norm(p, name + ".attn_1.norm", c);
-        for (String qkv : new String[]{"q", "k", "v", "proj_out"}) {
-            conv(p, name + ".attn_1." + qkv, c, c, 1);
-        }
-        resnet(p, name + ".block_2", c, c);
+        Map<String, int[]> shapes = new LinkedHashMap<>(AutoEncoderShapes.of(ch, chMult, numResBlocks, zChannels, inChannels));
+        shapes.put("decoder.conv_out.weight", new int[]{outCh, ch * chMult[0], 3, 3});
+        shapes.put("decoder.conv_out.bias", new int[]{outCh});
+        return shapes;
     }
 
     @Override

@@ -55,8 +55,7 @@ final class Decoder {
                 h = upsample.get(i).forward(k, h); // twice the height and width
             }
         }
-        h = normOut.forward(k, h);
-        h = k.activation(h, Activation.SILU);
+        h = normOut.forward(k, h, Activation.SILU);
         return convOut.forward(k, h); // [3, H, W]
     }
 }

@@ -54,8 +54,7 @@ final class Encoder {
         h = midBlock1.forward(k, h);
         h = midAttn1.forward(k, h);
         h = midBlock2.forward(k, h);
-        h = normOut.forward(k, h);
-        h = k.activation(h, Activation.SILU);
+        h = normOut.forward(k, h, Activation.SILU);
         return convOut.forward(k, h); // [2 z, h, w]
     }
 }

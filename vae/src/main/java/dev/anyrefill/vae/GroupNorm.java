@@ -1,5 +1,6 @@
 package dev.anyrefill.vae;
 
+import dev.anyrefill.kernels.Activation;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.TensorSource;
@@ -19,5 +20,10 @@ final class GroupNorm {
 
     Tensor forward(Kernels k, Tensor x) {
         return k.groupNorm(x, GROUPS, weight, bias, EPS);
+    }
+
+    /** The norm followed by an activation, fused: one full-size buffer instead of two. */
+    Tensor forward(Kernels k, Tensor x, Activation act) {
+        return k.groupNorm(x, GROUPS, weight, bias, EPS, act);
     }
 }

@@ -27,11 +27,9 @@ final class ResnetBlock {
 
     /** [C_in, H, W] to [C_out, H, W]. Each intermediate is dropped as soon as the next exists. */
     Tensor forward(Kernels k, Tensor x) {
-        Tensor h = norm1.forward(k, x);
-        h = k.activation(h, Activation.SILU);
+        Tensor h = norm1.forward(k, x, Activation.SILU);
         h = conv1.forward(k, h);
-        h = norm2.forward(k, h);
-        h = k.activation(h, Activation.SILU);
+        h = norm2.forward(k, h, Activation.SILU);
         h = conv2.forward(k, h);
         Tensor shortcut = ninShortcut == null ? x : ninShortcut.forward(k, x);
         return k.add(shortcut, h);

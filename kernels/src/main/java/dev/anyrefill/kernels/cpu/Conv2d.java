@@ -18,6 +18,11 @@ public final class Conv2d {
     /** Output pixels per task (a multiple of NR). */
     static final int PIXELS = 4 * NR;
     static final int KC = Gemm.KC;
+    /** Row stride of a block's result buffer: one strip more than the block. */
+    static final int C_STRIDE = PIXELS + NR;
+
+    private static final Scratch COL = new Scratch();
+    private static final Scratch C_BUF = new Scratch();
 
     private Conv2d() {
     }
@@ -30,12 +35,17 @@ public final class Conv2d {
                             float[] bias, int stride, int top, int left, int oh, int ow, float[] out) {
         int taps = cin * kh * kw;
         int pixels = oh * ow;
-        for (int o = 0; o < cout; o++) {
-            Arrays.fill(out, o * pixels, (o + 1) * pixels, bias == null ? 0f : bias[o]);
+        // The weights as the kernel's A operand: groups of MR output channels, k-major.
+        int groups = (cout + MR - 1) / MR;
+        float[] wPack = new float[groups * MR * taps];
+        for (int g = 0; g < groups; g++) {
+            MicroKernel.packRows(wF, g * MR * taps, taps, Math.min(MR, cout - g * MR), taps, wPack, g * MR * taps);
         }
         int blocks = (pixels + PIXELS - 1) / PIXELS;
         Parallel.forChunks(blocks, 1, (from, to) -> {
-            float[] col = new float[(PIXELS / NR) * taps * NR];
+            float[] col = COL.get((PIXELS / NR) * taps * NR);
+            // Results of one block, rows off the 4 KiB grid, copied out with the bias at the end.
+            float[] cBuf = C_BUF.get(cout * C_STRIDE);
             int[] iy0 = new int[NR];
             int[] ix0 = new int[NR];
             for (int blk = from; blk < to; blk++) {
@@ -45,15 +55,22 @@ public final class Conv2d {
                     packStrip(x, cin, h, wd, kh, kw, stride, top, left, ow, pixels, p0 + s * NR,
                             col, s * taps * NR, iy0, ix0);
                 }
+                Arrays.fill(cBuf, 0f);
                 for (int kb = 0; kb < taps; kb += KC) {
                     int kLen = Math.min(KC, taps - kb);
                     for (int s = 0; s < strips; s++) {
-                        int ps = p0 + s * NR;
-                        int cols = Math.min(NR, pixels - ps);
+                        int cols = Math.min(NR, pixels - p0 - s * NR);
                         for (int o = 0; o < cout; o += MR) {
-                            MicroKernel.multiplyAdd(wF, o * taps + kb, taps, Math.min(MR, cout - o),
-                                    col, (s * taps + kb) * NR, kLen, out, o * pixels + ps, pixels, cols);
+                            MicroKernel.multiplyAdd(wPack, o * taps + kb * MR, Math.min(MR, cout - o),
+                                    col, (s * taps + kb) * NR, kLen, cBuf, o * C_STRIDE + s * NR, C_STRIDE, cols);
                         }
+                    }
+                }
+                int n = Math.min(PIXELS, pixels - p0);
+                for (int o = 0; o < cout; o++) {
+                    float b = bias == null ? 0f : bias[o];
+                    for (int j = 0; j < n; j++) {
+                        out[o * pixels + p0 + j] = cBuf[o * C_STRIDE + j] + b;
                     }
                 }
             }

@@ -21,9 +21,18 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 public final class FlashAttention {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Queries per task (a multiple of MR). */
-    static final int BQ = 8 * MR;
+    static final int BQ = 16 * MR;
     /** Keys per tile (a multiple of NR). */
-    static final int BK = 4 * NR;
+    static final int BK = 8 * NR;
+
+    private static final Scratch K_PACK = new Scratch();
+    private static final Scratch V_PACK = new Scratch();
+    private static final Scratch S = new Scratch();
+    private static final Scratch Q_PACK = new Scratch();
+    private static final Scratch P_PACK = new Scratch();
+    private static final Scratch O = new Scratch();
+    private static final Scratch ROW_MAX = new Scratch();
+    private static final Scratch ROW_SUM = new Scratch();
 
     private FlashAttention() {
     }
@@ -39,9 +48,11 @@ public final class FlashAttention {
         int dStrips = (d + NR - 1) / NR;
         int dPad = dStrips * NR;
         // kPack[h][strip][c][NR]: keys as columns, so S = Q K^T is A = Q rows, B = key strips.
-        float[] kPack = new float[heads * keyStrips * d * NR];
-        // vPack[h][dStrip][key][NR]: value channels as columns, so O += P V is A = P, B = V strips.
-        float[] vPack = new float[heads * dStrips * lk * NR];
+        float[] kPack = K_PACK.get(heads * keyStrips * d * NR);
+        // vPack[h][key tile][dStrip][BK][NR]: value channels as columns, so O += P V is A = P,
+        // B = V strips; the strips of one key tile side by side.
+        int keyTiles = (lk + BK - 1) / BK;
+        float[] vPack = V_PACK.get(heads * keyTiles * dStrips * BK * NR);
         Parallel.forRange(heads, h -> {
             for (int j = 0; j < lk; j++) {
                 int src = j * hd + h * d;
@@ -51,17 +62,20 @@ public final class FlashAttention {
                 }
                 for (int ds = 0; ds < dStrips; ds++) {
                     int cols = Math.min(NR, d - ds * NR);
-                    System.arraycopy(v, src + ds * NR, vPack, ((h * dStrips + ds) * lk + j) * NR, cols);
+                    System.arraycopy(v, src + ds * NR, vPack,
+                            (((h * keyTiles + j / BK) * dStrips + ds) * BK + j % BK) * NR, cols);
                 }
             }
         });
         float[] out = new float[lq * hd];
         int qBlocks = (lq + BQ - 1) / BQ;
         Parallel.forChunks(heads * qBlocks, 1, (from, to) -> {
-            float[] s = new float[BQ * BK];
-            float[] o = new float[BQ * dPad];
-            float[] rowMax = new float[BQ];
-            float[] rowSum = new float[BQ];
+            float[] s = S.get(BQ * BK);
+            float[] qPack = Q_PACK.get(BQ * d);
+            float[] pPack = P_PACK.get(BQ * BK);
+            float[] o = O.get(BQ * dPad);
+            float[] rowMax = ROW_MAX.get(BQ);
+            float[] rowSum = ROW_SUM.get(BQ);
             for (int task = from; task < to; task++) {
                 int h = task / qBlocks;
                 int i0 = (task % qBlocks) * BQ;
@@ -70,6 +84,9 @@ public final class FlashAttention {
                 Arrays.fill(rowMax, Float.NEGATIVE_INFINITY);
                 Arrays.fill(rowSum, 0f);
                 int keyEnd = causal ? Math.min(lk, i0 + rows) : lk;
+                for (int r = 0; r < rows; r += MR) {
+                    MicroKernel.packRows(q, (i0 + r) * hd + h * d, hd, Math.min(MR, rows - r), d, qPack, r * d);
+                }
                 for (int j0 = 0; j0 < keyEnd; j0 += BK) {
                     int kn = Math.min(BK, keyEnd - j0);
                     // S = Q K^T for this tile.
@@ -78,7 +95,7 @@ public final class FlashAttention {
                         int cols = Math.min(NR, kn - st * NR);
                         int bOff = ((h * keyStrips + (j0 / NR) + st) * d) * NR;
                         for (int r = 0; r < rows; r += MR) {
-                            MicroKernel.multiplyAdd(q, (i0 + r) * hd + h * d, hd, Math.min(MR, rows - r),
+                            MicroKernel.multiplyAdd(qPack, r * d, Math.min(MR, rows - r),
                                     kPack, bOff, d, s, r * BK + st * NR, BK, cols);
                         }
                     }
@@ -93,11 +110,14 @@ public final class FlashAttention {
                         }
                     }
                     // O += P V.
+                    for (int r = 0; r < rows; r += MR) {
+                        MicroKernel.packRows(s, r * BK, BK, Math.min(MR, rows - r), kn, pPack, r * BK);
+                    }
                     for (int ds = 0; ds < dStrips; ds++) {
                         int cols = Math.min(NR, d - ds * NR);
-                        int bOff = ((h * dStrips + ds) * lk + j0) * NR;
+                        int bOff = ((h * keyTiles + j0 / BK) * dStrips + ds) * BK * NR;
                         for (int r = 0; r < rows; r += MR) {
-                            MicroKernel.multiplyAdd(s, r * BK, BK, Math.min(MR, rows - r),
+                            MicroKernel.multiplyAdd(pPack, r * BK, Math.min(MR, rows - r),
                                     vPack, bOff, kn, o, r * dPad + ds * NR, dPad, cols);
                         }
                     }

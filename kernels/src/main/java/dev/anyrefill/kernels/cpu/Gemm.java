@@ -7,6 +7,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 import static dev.anyrefill.kernels.cpu.MicroKernel.MR;
 import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 
@@ -32,11 +34,19 @@ public final class Gemm {
     /** K block: one strip block is KC * NR floats (16 KiB for AVX2). */
     static final int KC = 256;
     /** Rows per tile (a multiple of MR): the tile's KC block of x stays in L2. */
-    static final int MC = 16 * MR;
+    static final int MC = 21 * MR;
     /** Strips per tile. */
-    static final int STRIPS_PER_TILE = 8;
+    static final int STRIPS_PER_TILE = 32;
+    /** Row stride of a tile's result buffer: one strip more than the tile, off the 4 KiB grid. */
+    static final int C_STRIDE = (STRIPS_PER_TILE + 1) * NR;
     /** Upper bound of a packed panel, in floats (8 MiB). */
     static final int PANEL_FLOATS = 2 << 20;
+
+    private static final Scratch PANEL = new Scratch();
+    private static final Scratch A_BUF = new Scratch();
+    private static final Scratch C_BUF = new Scratch();
+    private static final Scratch ROWS = new Scratch();
+    private static final Scratch ROW = new Scratch();
 
     private Gemm() {
     }
@@ -66,14 +76,16 @@ public final class Gemm {
                        int panelStrips) {
         int mTiles = (m + MC - 1) / MC;
         int stripsTotal = (n + NR - 1) / NR;
-        float[] pack = new float[panelStrips * k * NR];
+        float[] pack = PANEL.get(panelStrips * k * NR);
         for (int s0 = 0; s0 < stripsTotal; s0 += panelStrips) {
             int strips = Math.min(panelStrips, stripsTotal - s0);
             int n0 = s0 * NR;
             int panelCols = Math.min(n - n0, strips * NR);
-            packPanel(w, k, n0, panelCols, pack);
+            packPanel(w, k, n0, panelCols, strips, pack);
             int sTiles = (strips + STRIPS_PER_TILE - 1) / STRIPS_PER_TILE;
             Parallel.forChunks(mTiles * sTiles, 1, (from, to) -> {
+                float[] aBuf = A_BUF.get(MC * KC);
+                float[] cBuf = C_BUF.get(MC * C_STRIDE);
                 for (int t = from; t < to; t++) {
                     int mt = t / sTiles;
                     int st = t % sTiles;
@@ -81,10 +93,12 @@ public final class Gemm {
                     int m1 = Math.min(m, m0 + MC);
                     int sa = st * STRIPS_PER_TILE;
                     int sb = Math.min(strips, sa + STRIPS_PER_TILE);
-                    tile(x, k, m0, m1, pack, sa, sb, n0, panelCols, out, n);
                     int c0 = n0 + sa * NR;
                     int c1 = n0 + Math.min(panelCols, sb * NR);
+                    Arrays.fill(cBuf, 0f);
+                    tile(x, k, m0, m1, pack, strips, sa, sb, panelCols, cBuf, aBuf);
                     for (int r = m0; r < m1; r++) {
+                        System.arraycopy(cBuf, (r - m0) * C_STRIDE, out, r * n + c0, c1 - c0);
                         VectorMath.biasActivation(out, r * n + c0, c1 - c0, bias, c0, act);
                     }
                 }
@@ -92,35 +106,65 @@ public final class Gemm {
         }
     }
 
-    /** Rows [m0, m1) times strips [sa, sb) of the packed panel starting at column n0. */
-    private static void tile(float[] x, int k, int m0, int m1, float[] pack, int sa, int sb,
-                             int n0, int panelCols, float[] out, int n) {
+    /**
+     * Rows [m0, m1) times strips [sa, sb) of the packed panel, accumulated into the compact
+     * tile cBuf (row stride {@link #C_STRIDE}). Both the tile's rows of x (per K block) and its
+     * results live in small buffers, not in place: rows of x and of the output lie K or N
+     * floats apart (often a multiple of 4 KiB), so in place they would fall into the same few
+     * cache sets and pages and evict each other.
+     */
+    private static void tile(float[] x, int k, int m0, int m1, float[] pack, int strips, int sa, int sb,
+                             int panelCols, float[] cBuf, float[] aBuf) {
         for (int kb = 0; kb < k; kb += KC) {
             int kLen = Math.min(KC, k - kb);
+            for (int r = m0; r < m1; r += MR) {
+                MicroKernel.packRows(x, r * k + kb, k, Math.min(MR, m1 - r), kLen, aBuf, (r - m0) * KC);
+            }
             for (int s = sa; s < sb; s++) {
                 int cols = Math.min(NR, panelCols - s * NR);
-                int bOff = (s * k + kb) * NR;
-                int cOff = n0 + s * NR;
+                int bOff = packOffset(kb, kLen, strips, s);
+                int cOff = (s - sa) * NR;
                 for (int r = m0; r < m1; r += MR) {
-                    MicroKernel.multiplyAdd(x, r * k + kb, k, Math.min(MR, m1 - r),
-                            pack, bOff, kLen, out, r * n + cOff, n, cols);
+                    MicroKernel.multiplyAdd(aBuf, (r - m0) * KC, Math.min(MR, m1 - r),
+                            pack, bOff, kLen, cBuf, (r - m0) * C_STRIDE + cOff, C_STRIDE, cols);
                 }
             }
         }
     }
 
     /**
-     * Widens columns [n0, n0 + cols) of W^T (rows of W) into strips: strip s holds, for each k,
-     * the NR weights of its columns, {@code pack[(s * K + k) * NR + j] = W[n0 + s * NR + j, k]}.
+     * Where the block of strip s for the K block starting at kb lies in a packed panel of
+     * {@code strips} strips. K blocks are the outer order: the strips one tile reads for one K
+     * block sit side by side (strips K floats apart would land in the same cache sets when K
+     * is a multiple of 1024, and evict each other).
      */
-    static void packPanel(Tensor w, int k, int n0, int cols, float[] pack) {
-        Parallel.forChunks(cols, 8, (from, to) -> {
-            float[] row = new float[k];
-            for (int j = from; j < to; j++) {
-                Widen.run(w, (long) (n0 + j) * k, row, 0, k);
-                int base = (j / NR) * k * NR + j % NR;
-                for (int kk = 0; kk < k; kk++) {
-                    pack[base + kk * NR] = row[kk];
+    static int packOffset(int kb, int kLen, int strips, int s) {
+        return (kb * strips + s * kLen) * NR;
+    }
+
+    /**
+     * Widens columns [n0, n0 + cols) of W^T (rows of W) into a panel of {@code strips} strips:
+     * the block of strip s and K block kb holds, for each k, the NR weights of its columns
+     * (zero beyond the last column).
+     */
+    static void packPanel(Tensor w, int k, int n0, int cols, int strips, float[] pack) {
+        Parallel.forChunks(strips, 1, (from, to) -> {
+            // One strip at a time, K in blocks: widen NR row pieces into an L1-sized buffer,
+            // then write the strip block sequentially.
+            float[] rows = ROWS.get(NR * KC);
+            for (int s = from; s < to; s++) {
+                int width = Math.min(NR, cols - s * NR);
+                for (int kb = 0; kb < k; kb += KC) {
+                    int kLen = Math.min(KC, k - kb);
+                    for (int j = 0; j < width; j++) {
+                        Widen.run(w, (long) (n0 + s * NR + j) * k + kb, rows, j * KC, kLen);
+                    }
+                    int dst = packOffset(kb, kLen, strips, s);
+                    for (int kk = 0; kk < kLen; kk++) {
+                        for (int j = 0; j < NR; j++) {
+                            pack[dst + kk * NR + j] = j < width ? rows[j * KC + kk] : 0f;
+                        }
+                    }
                 }
             }
         });
@@ -129,7 +173,7 @@ public final class Gemm {
     /** The few-rows path: each weight row widened once, dotted with up to four x rows at a time. */
     static void rowDots(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
         Parallel.forChunks(n, 64, (from, to) -> {
-            float[] row = new float[k];
+            float[] row = ROW.get(k);
             for (int j = from; j < to; j++) {
                 Widen.run(w, (long) j * k, row, 0, k);
                 float bj = bias == null ? 0f : bias[j];

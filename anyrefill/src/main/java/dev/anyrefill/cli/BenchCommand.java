@@ -1,0 +1,180 @@
+package dev.anyrefill.cli;
+
+import dev.anyrefill.dit.FluxModel;
+import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.kernels.Parallel;
+import dev.anyrefill.kernels.TimingKernels;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.weights.FluxCheckpoint;
+import dev.anyrefill.weights.FluxConfig;
+import dev.anyrefill.weights.FluxShapes;
+import dev.anyrefill.weights.SyntheticWeights;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code anyrefill bench}: one transformer forward at FLUX.1-Fill-dev's real widths (hidden
+ * 3072, 24 heads, context 4096, vec 768, 384 channels in) with a chosen number of blocks and
+ * tokens, BF16 weights generated from a seed (off the heap, each tensor once, as a mapped
+ * checkpoint would be), after a warm-up pass. Prints one JSON line: seconds of the timed pass,
+ * its FLOP by the formula below, GFLOP/s, and the time of each kernel operation.
+ *
+ * <p>FLOP per block: {@code 2 * 113.2e6 * tokens} for the linear layers (12 hidden^2
+ * weights per token, double and single blocks alike) plus {@code 4 * tokens^2 * 3072} for
+ * attention (Q K^T and P V); tokens = image + text. Embedders, modulation vectors and the
+ * final layer are run but not counted. {@code cpu_seconds} is the process's CPU time during the
+ * timed pass: on a shared machine, {@code gflop_per_cpu_s} says more about the code than the
+ * wall-clock rate does.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time one forward at FLUX.1-Fill-dev's real widths with random BF16 weights; prints one JSON line.")
+final class BenchCommand implements Callable<Integer> {
+    /** FLUX.1-Fill-dev's widths, with the block counts and tokens left to the options. */
+    static final String REAL_WIDTH = "real-width";
+
+    @Option(names = "--preset", defaultValue = REAL_WIDTH, paramLabel = "NAME",
+            description = "Model widths: real-width (FLUX.1-Fill-dev: hidden 3072, 24 heads, context 4096, vec 768, in 384).")
+    String preset;
+
+    @Option(names = "--double", defaultValue = "1", paramLabel = "N", description = "Double-stream blocks (default 1; FLUX has 19).")
+    int doubleBlocks;
+
+    @Option(names = "--single", defaultValue = "1", paramLabel = "N", description = "Single-stream blocks (default 1; FLUX has 38).")
+    int singleBlocks;
+
+    @Option(names = "--image-tokens", defaultValue = "2048", paramLabel = "N", description = "Image tokens (default 2048: 512x1024).")
+    int imageTokens;
+
+    @Option(names = "--text-tokens", defaultValue = "512", paramLabel = "N", description = "Text tokens (default 512).")
+    int textTokens;
+
+    @Option(names = "--backend", defaultValue = "java", paramLabel = "NAME", description = "Kernel backend (default java).")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the weights and inputs (default 1).")
+    long seed;
+
+    @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "Untimed passes before the timed one (default 1).")
+    int warmup;
+
+    @Override
+    public Integer call() {
+        if (!REAL_WIDTH.equals(preset)) {
+            throw new IllegalArgumentException("--preset: unknown preset '" + preset + "' (known: " + REAL_WIDTH + ")");
+        }
+        if (doubleBlocks < 0 || singleBlocks < 0 || doubleBlocks + singleBlocks == 0) {
+            throw new IllegalArgumentException("--double and --single must be >= 0 and not both 0, got "
+                    + doubleBlocks + " and " + singleBlocks);
+        }
+        if (imageTokens < 1 || textTokens < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--image-tokens and --text-tokens must be >= 1 and --warmup >= 0");
+        }
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        Kernels inner = backend(backend);
+        FluxConfig config = new FluxConfig(384, 64, 768, 4096, 3072, 4.0, 24, doubleBlocks, singleBlocks,
+                new int[]{16, 56, 56}, 10000, true, true);
+        TimingKernels kernels = new TimingKernels(inner);
+        try (SyntheticWeights weights = new SyntheticWeights(FluxShapes.of(config), seed, "synthetic real-width FLUX.1-Fill")) {
+            long t0 = System.nanoTime();
+            FluxModel model = new FluxModel(FluxCheckpoint.of(weights), kernels);
+            double generateSeconds = (System.nanoTime() - t0) / 1e9;
+
+            SplittableRandom random = new SplittableRandom(seed);
+            Tensor img = gaussian(random, imageTokens, config.inChannels());
+            Tensor imgIds = canvasIds(imageTokens);
+            Tensor txt = gaussian(random, textTokens, config.contextInDim());
+            Tensor txtIds = Tensor.zeros(textTokens, 3);
+            Tensor y = gaussian(random, config.vecInDim());
+            Runnable forward = () -> model.forward(img, imgIds, txt, txtIds, 0.5, y, 30.0, FluxModel.Trace.NONE);
+
+            long w0 = System.nanoTime();
+            for (int i = 0; i < warmup; i++) {
+                forward.run();
+            }
+            double warmupSeconds = (System.nanoTime() - w0) / 1e9;
+            kernels.reset();
+            long c0 = processCpuNanos();
+            long s0 = System.nanoTime();
+            forward.run();
+            double seconds = (System.nanoTime() - s0) / 1e9;
+            double cpuSeconds = (processCpuNanos() - c0) / 1e9;
+
+            long tokens = imageTokens + textTokens;
+            int blocks = doubleBlocks + singleBlocks;
+            double gflop = blocks * (2 * 113.2e6 * tokens + 4.0 * tokens * tokens * 3072) / 1e9;
+            System.out.println(json(seconds, cpuSeconds, gflop, inner.name(), generateSeconds, warmupSeconds,
+                    kernels.entries()));
+        }
+        return 0;
+    }
+
+    static Kernels backend(String name) {
+        if ("java".equals(name)) {
+            return new JavaKernels();
+        }
+        throw new IllegalArgumentException("--backend: unknown backend '" + name + "' (available: java)");
+    }
+
+    /** CPU time of the whole process (all threads, JIT and GC included), or -1 where unknown. */
+    private static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
+    }
+
+    private String json(double seconds, double cpuSeconds, double gflop, String backendName, double generateSeconds,
+                        double warmupSeconds, Map<String, TimingKernels.Entry> ops) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "{\"seconds\":%.3f,\"gflop\":%.3f,\"gflops_per_s\":%.1f", seconds, gflop, gflop / seconds));
+        b.append(String.format(Locale.ROOT, ",\"cpu_seconds\":%.3f,\"gflop_per_cpu_s\":%.1f", cpuSeconds, gflop / cpuSeconds));
+        b.append(String.format(Locale.ROOT, ",\"backend\":\"%s\",\"threads\":%d,\"preset\":\"%s\",\"double\":%d,\"single\":%d"
+                        + ",\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_passes\":%d,\"warmup_seconds\":%.3f,\"weights_seconds\":%.3f",
+                backendName, Parallel.threads(), preset, doubleBlocks, singleBlocks, imageTokens, textTokens, warmup,
+                warmupSeconds, generateSeconds));
+        b.append(",\"operations\":{");
+        boolean first = true;
+        for (Map.Entry<String, TimingKernels.Entry> e : ops.entrySet()) {
+            if (!first) {
+                b.append(',');
+            }
+            first = false;
+            b.append(String.format(Locale.ROOT, "\"%s\":{\"seconds\":%.3f,\"calls\":%d}",
+                    e.getKey(), e.getValue().seconds(), e.getValue().calls()));
+        }
+        return b.append("}}").toString();
+    }
+
+    private static Tensor gaussian(SplittableRandom random, int... shape) {
+        float[] v = new float[Math.toIntExact(Tensor.count(shape))];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return Tensor.wrap(v, shape);
+    }
+
+    /** Position ids (0, row, column) of image tokens on a canvas twice as wide as high, row-major. */
+    static Tensor canvasIds(int tokens) {
+        int rows = Math.max(1, (int) Math.sqrt(tokens / 2.0));
+        while (tokens % rows != 0) {
+            rows--;
+        }
+        int cols = tokens / rows;
+        float[] ids = new float[tokens * 3];
+        for (int i = 0; i < tokens; i++) {
+            ids[3 * i + 1] = i / cols;
+            ids[3 * i + 2] = i % cols;
+        }
+        return Tensor.wrap(ids, tokens, 3);
+    }
+}

@@ -1,0 +1,166 @@
+package dev.anyrefill.kernels;
+
+import dev.anyrefill.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Wraps a backend and adds up the wall time and calls of each operation, for the benchmarks'
+ * per-operation breakdown. Not thread-safe across concurrent callers: a model runs its
+ * operations one after another and parallelises inside them.
+ */
+public final class TimingKernels implements Kernels {
+    /** Time and calls of one operation. */
+    public static final class Entry {
+        long nanos;
+        long calls;
+
+        public double seconds() {
+            return nanos / 1e9;
+        }
+
+        public long calls() {
+            return calls;
+        }
+    }
+
+    private final Kernels inner;
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+
+    public TimingKernels(Kernels inner) {
+        this.inner = inner;
+    }
+
+    /** Operation name to time and calls, in order of first use. */
+    public Map<String, Entry> entries() {
+        return entries;
+    }
+
+    public void reset() {
+        entries.clear();
+    }
+
+    private <T> T time(String op, Supplier<T> body) {
+        long t0 = System.nanoTime();
+        T result = body.get();
+        Entry e = entries.computeIfAbsent(op, o -> new Entry());
+        e.nanos += System.nanoTime() - t0;
+        e.calls++;
+        return result;
+    }
+
+    @Override
+    public String name() {
+        return inner.name();
+    }
+
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        return time("linear", () -> inner.linear(x, w, bias, act));
+    }
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, Tensor bias, boolean causal) {
+        return time("attention", () -> inner.attention(q, k, v, scale, bias, causal));
+    }
+
+    @Override
+    public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
+        return time("layerNorm", () -> inner.layerNorm(x, weight, bias, eps));
+    }
+
+    @Override
+    public Tensor rmsNorm(Tensor x, Tensor scale, float eps) {
+        return time("rmsNorm", () -> inner.rmsNorm(x, scale, eps));
+    }
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps) {
+        return time("groupNorm", () -> inner.groupNorm(x, groups, weight, bias, eps));
+    }
+
+    @Override
+    public Tensor layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps) {
+        return time("layerNormModulate", () -> inner.layerNormModulate(x, shift, scale, eps));
+    }
+
+    @Override
+    public Tensor activation(Tensor x, Activation act) {
+        return time("activation", () -> inner.activation(x, act));
+    }
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        return time("add", () -> inner.add(a, b));
+    }
+
+    @Override
+    public Tensor mul(Tensor a, Tensor b) {
+        return time("mul", () -> inner.mul(a, b));
+    }
+
+    @Override
+    public Tensor scale(Tensor a, float s) {
+        return time("scale", () -> inner.scale(a, s));
+    }
+
+    @Override
+    public Tensor gatedResidual(Tensor residual, Tensor gate, Tensor x) {
+        return time("gatedResidual", () -> inner.gatedResidual(residual, gate, x));
+    }
+
+    @Override
+    public void axpyInPlace(Tensor x, float s, Tensor y) {
+        time("axpyInPlace", () -> {
+            inner.axpyInPlace(x, s, y);
+            return null;
+        });
+    }
+
+    @Override
+    public Tensor rope(Tensor x, Tensor pe) {
+        return time("rope", () -> inner.rope(x, pe));
+    }
+
+    @Override
+    public Tensor concatRows(Tensor... parts) {
+        return time("concatRows", () -> inner.concatRows(parts));
+    }
+
+    @Override
+    public Tensor concatColumns(Tensor... parts) {
+        return time("concatColumns", () -> inner.concatColumns(parts));
+    }
+
+    @Override
+    public Tensor sliceColumns(Tensor x, int from, int to) {
+        return time("sliceColumns", () -> inner.sliceColumns(x, from, to));
+    }
+
+    @Override
+    public Tensor sliceRows(Tensor x, int from, int to) {
+        return time("sliceRows", () -> inner.sliceRows(x, from, to));
+    }
+
+    @Override
+    public Tensor transpose(Tensor x) {
+        return time("transpose", () -> inner.transpose(x));
+    }
+
+    @Override
+    public Tensor gatherRows(Tensor table, int[] ids) {
+        return time("gatherRows", () -> inner.gatherRows(table, ids));
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int[] padding) {
+        return time("conv2d", () -> inner.conv2d(x, w, bias, stride, padding));
+    }
+
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        return time("upsampleNearest2x", () -> inner.upsampleNearest2x(x));
+    }
+}
