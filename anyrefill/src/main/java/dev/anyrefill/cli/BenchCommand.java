@@ -1,7 +1,7 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.kernels.Parallel;
 import dev.anyrefill.kernels.TimingKernels;
@@ -55,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--text-tokens", defaultValue = "512", paramLabel = "N", description = "Text tokens (default 512).")
     int textTokens;
 
-    @Option(names = "--backend", defaultValue = "java", paramLabel = "NAME", description = "Kernel backend (default java).")
+    @Option(names = "--backend", defaultValue = "java", paramLabel = "NAME", description = "Kernel backend: java (default) or tornado (TornadoVM, see README).")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
@@ -116,15 +116,25 @@ final class BenchCommand implements Callable<Integer> {
             double gflop = blocks * (2 * 113.2e6 * tokens + 4.0 * tokens * tokens * 3072) / 1e9;
             System.out.println(json(seconds, cpuSeconds, gflop, inner.name(), generateSeconds, warmupSeconds,
                     kernels.entries()));
+        } finally {
+            if (inner instanceof AutoCloseable device) {
+                try {
+                    device.close(); // a device backend frees its buffers
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing the " + inner.name() + " backend", e);
+                }
+            }
         }
         return 0;
     }
 
+    /** The backend by name ({@link Backends}: java, or tornado where kernels-tornado is on the class path). */
     static Kernels backend(String name) {
-        if ("java".equals(name)) {
-            return new JavaKernels();
+        try {
+            return Backends.byName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--backend: " + e.getMessage(), e);
         }
-        throw new IllegalArgumentException("--backend: unknown backend '" + name + "' (available: java)");
     }
 
     /** CPU time of the whole process (all threads, JIT and GC included), or -1 where unknown. */
