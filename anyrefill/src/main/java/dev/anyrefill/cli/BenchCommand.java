@@ -111,6 +111,14 @@ final class BenchCommand implements Callable<Integer> {
             double gflop = blocks * (2 * 113.2e6 * tokens + 4.0 * tokens * tokens * 3072) / 1e9;
             System.out.println(json(seconds, cpuSeconds, gflop, inner.name(), generateSeconds, warmupSeconds,
                     kernels.entries()));
+        } finally {
+            if (inner instanceof AutoCloseable device) {
+                try {
+                    device.close(); // a device backend frees its buffers
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing the " + inner.name() + " backend", e);
+                }
+            }
         }
         return 0;
     }

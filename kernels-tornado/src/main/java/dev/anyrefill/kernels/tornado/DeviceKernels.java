@@ -19,6 +19,8 @@ final class DeviceKernels {
     static final int TILE = 64;
     /** Depth of the x and W tiles staged in local memory per step along k. */
     static final int TILE_K = 32;
+    /** Up to this many rows of x, a linear layer uses {@link #linearFewRows} instead of tiles. */
+    static final int FEW_ROWS = 8;
     /** Queries per attention work-group, and keys per tile of K and V in local memory. */
     static final int ATTN_BLOCK = 16;
     /** Largest head dimension the attention kernel holds in local memory (FLUX: 128). */
@@ -82,9 +84,11 @@ final class DeviceKernels {
      * {@code out = act(x W^T + bias)} with W in BF16, on padded shapes: x [mp, kp], w [np, kp]
      * raw BF16 words, bias [np], out [mp, np], with mp and np multiples of {@link #TILE} and kp
      * of {@link #TILE_K} (the host pads with zeros, so the kernel has no bounds checks). A
-     * work-group of 16 x 16 work-items computes a TILE x TILE output tile, each work-item a
-     * 4 x 4 block in registers; per step along k the group stages TILE rows of x and TILE rows
-     * of W (widened once, used by TILE rows of x) in local memory.
+     * work-group of 16 x 16 work-items computes a TILE x TILE output tile, each work-item 4 rows
+     * (4 ty .. 4 ty + 3) by 4 columns (tx, tx + 16, tx + 32, tx + 48) in registers, so that
+     * neighbouring work-items read neighbouring local words and write neighbouring outputs. Per
+     * step along k the group stages TILE rows of x and TILE rows of W (widened once, then used
+     * by TILE rows of x) in local memory; W is stored k-major with a pitch of 65 floats.
      */
     static void linearBf16(KernelContext ctx, FloatArray x, ShortArray w, FloatArray bias, FloatArray out,
             int np, int kp, int act) {
@@ -94,9 +98,8 @@ final class DeviceKernels {
         int col0 = ctx.groupIdx * 64;
         int row0 = ctx.groupIdy * 64;
         float[] xs = ctx.allocateFloatLocalArray(2048);
-        float[] ws = ctx.allocateFloatLocalArray(2048);
+        float[] ws = ctx.allocateFloatLocalArray(2080);
         int xr = (ty * 4) * 32;
-        int wr = (tx * 4) * 32;
         float a00 = 0f;
         float a01 = 0f;
         float a02 = 0f;
@@ -117,9 +120,9 @@ final class DeviceKernels {
             for (int q = 0; q < 8; q++) {
                 int idx = q * 256 + lid;
                 int r = idx >> 5;
-                int c = t + (idx & 31);
-                xs[idx] = x.get((row0 + r) * kp + c);
-                ws[idx] = bf16(w.get((col0 + r) * kp + c));
+                int kk = idx & 31;
+                xs[idx] = x.get((row0 + r) * kp + t + kk);
+                ws[kk * 65 + r] = bf16(w.get((col0 + r) * kp + t + kk));
             }
             ctx.localBarrier();
             for (int kk = 0; kk < 32; kk++) {
@@ -127,10 +130,11 @@ final class DeviceKernels {
                 float x1 = xs[xr + 32 + kk];
                 float x2 = xs[xr + 64 + kk];
                 float x3 = xs[xr + 96 + kk];
-                float w0 = ws[wr + kk];
-                float w1 = ws[wr + 32 + kk];
-                float w2 = ws[wr + 64 + kk];
-                float w3 = ws[wr + 96 + kk];
+                int wk = kk * 65 + tx;
+                float w0 = ws[wk];
+                float w1 = ws[wk + 16];
+                float w2 = ws[wk + 32];
+                float w3 = ws[wk + 48];
                 a00 += x0 * w0;
                 a01 += x0 * w1;
                 a02 += x0 * w2;
@@ -150,31 +154,51 @@ final class DeviceKernels {
             }
             ctx.localBarrier();
         }
-        int c0 = col0 + tx * 4;
+        int c0 = col0 + tx;
         int o = (row0 + ty * 4) * np + c0;
         float b0 = bias.get(c0);
-        float b1 = bias.get(c0 + 1);
-        float b2 = bias.get(c0 + 2);
-        float b3 = bias.get(c0 + 3);
-        out.set(o, activate(a00 + b0, act));
-        out.set(o + 1, activate(a01 + b1, act));
-        out.set(o + 2, activate(a02 + b2, act));
-        out.set(o + 3, activate(a03 + b3, act));
+        float b1 = bias.get(c0 + 16);
+        float b2 = bias.get(c0 + 32);
+        float b3 = bias.get(c0 + 48);
+        out.set(o + 0, activate(a00 + b0, act));
+        out.set(o + 16, activate(a01 + b1, act));
+        out.set(o + 32, activate(a02 + b2, act));
+        out.set(o + 48, activate(a03 + b3, act));
         o += np;
-        out.set(o, activate(a10 + b0, act));
-        out.set(o + 1, activate(a11 + b1, act));
-        out.set(o + 2, activate(a12 + b2, act));
-        out.set(o + 3, activate(a13 + b3, act));
+        out.set(o + 0, activate(a10 + b0, act));
+        out.set(o + 16, activate(a11 + b1, act));
+        out.set(o + 32, activate(a12 + b2, act));
+        out.set(o + 48, activate(a13 + b3, act));
         o += np;
-        out.set(o, activate(a20 + b0, act));
-        out.set(o + 1, activate(a21 + b1, act));
-        out.set(o + 2, activate(a22 + b2, act));
-        out.set(o + 3, activate(a23 + b3, act));
+        out.set(o + 0, activate(a20 + b0, act));
+        out.set(o + 16, activate(a21 + b1, act));
+        out.set(o + 32, activate(a22 + b2, act));
+        out.set(o + 48, activate(a23 + b3, act));
         o += np;
-        out.set(o, activate(a30 + b0, act));
-        out.set(o + 1, activate(a31 + b1, act));
-        out.set(o + 2, activate(a32 + b2, act));
-        out.set(o + 3, activate(a33 + b3, act));
+        out.set(o + 0, activate(a30 + b0, act));
+        out.set(o + 16, activate(a31 + b1, act));
+        out.set(o + 32, activate(a32 + b2, act));
+        out.set(o + 48, activate(a33 + b3, act));
+    }
+
+    /**
+     * {@code out = act(x W^T + bias)} for a few rows of x (a modulation's one vector): x [m, kp],
+     * w [np, kp] raw BF16 words (padded as for {@link #linearBf16}), out [m, np]. One work-item
+     * per output column reads its weight row once per row of x; no tiles, so no wasted rows.
+     */
+    static void linearFewRows(KernelContext ctx, FloatArray x, ShortArray w, FloatArray bias, FloatArray out,
+            int m, int np, int kp, int act) {
+        int c = ctx.globalIdx;
+        int wo = c * kp;
+        float b = bias.get(c);
+        for (int r = 0; r < m; r++) {
+            int xo = r * kp;
+            float acc = 0f;
+            for (int kk = 0; kk < kp; kk++) {
+                acc += x.get(xo + kk) * bf16(w.get(wo + kk));
+            }
+            out.set(r * np + c, activate(acc + b, act));
+        }
     }
 
     /**

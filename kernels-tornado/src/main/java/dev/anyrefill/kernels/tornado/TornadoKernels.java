@@ -87,24 +87,50 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
         }
         LinearKey key = new LinearKey(w.segment(), w.segment().scope(), bias == null ? null : bias.segment(), m, act);
-        DeviceOp op = op(key, () -> {
-            int mp = MatmulStrategy.roundUp(m, matmul.rowMultiple());
-            int np = MatmulStrategy.roundUp(n, matmul.columnMultiple());
-            int kp = MatmulStrategy.roundUp(k, matmul.depthMultiple());
-            ShortArray wd = weights.computeIfAbsent(w.segment(), seg -> bf16Words(seg, n, k, np, kp));
-            FloatArray b = new FloatArray(np);
-            if (bias != null) {
-                MemorySegment.copy(bias.toF32().data(), 0, b.getSegment(), ValueLayout.JAVA_FLOAT, 0, n);
-            }
-            FloatArray xd = new FloatArray(mp * kp);
-            FloatArray out = new FloatArray(mp * np);
-            return new DeviceOp("linear", traffic, new TornadoNativeArray[] {wd, b}, new FloatArray[] {xd},
-                    new DeviceOp.Rows[] {new DeviceOp.Rows(m, k, kp)}, out, new DeviceOp.Rows(m, n, np),
-                    g -> matmul.addTask(g, xd, wd, b, out, mp, np, kp, code(act)), matmul.grid(mp, np));
-        });
+        DeviceOp op = op(key, () -> m <= DeviceKernels.FEW_ROWS
+                ? fewRows(w, bias, m, n, k, act) : tiled(w, bias, m, n, k, act));
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
         return Tensor.wrap(op.run(x.data()), shape);
+    }
+
+    /** A linear layer through the matmul strategy: every dimension padded to whole tiles. */
+    private DeviceOp tiled(Tensor w, Tensor bias, int m, int n, int k, Activation act) {
+        int mp = MatmulStrategy.roundUp(m, matmul.rowMultiple());
+        int np = MatmulStrategy.roundUp(n, matmul.columnMultiple());
+        int kp = MatmulStrategy.roundUp(k, matmul.depthMultiple());
+        ShortArray wd = weights.computeIfAbsent(w.segment(), seg -> bf16Words(seg, n, k, np, kp));
+        FloatArray b = deviceBias(bias, n, np);
+        FloatArray xd = new FloatArray(mp * kp);
+        FloatArray out = new FloatArray(mp * np);
+        return new DeviceOp("linear", traffic, new TornadoNativeArray[] {wd, b}, new FloatArray[] {xd},
+                new DeviceOp.Rows[] {new DeviceOp.Rows(m, k, kp)}, out, new DeviceOp.Rows(m, n, np),
+                g -> matmul.addTask(g, xd, wd, b, out, mp, np, kp, code(act)), matmul.grid(mp, np));
+    }
+
+    /** A linear layer of a few rows (modulation): one work-item per output column, rows not padded. */
+    private DeviceOp fewRows(Tensor w, Tensor bias, int m, int n, int k, Activation act) {
+        int np = MatmulStrategy.roundUp(n, matmul.columnMultiple());
+        int kp = MatmulStrategy.roundUp(k, matmul.depthMultiple());
+        ShortArray wd = weights.computeIfAbsent(w.segment(), seg -> bf16Words(seg, n, k, np, kp));
+        FloatArray b = deviceBias(bias, n, np);
+        FloatArray xd = new FloatArray(m * kp);
+        FloatArray out = new FloatArray(m * np);
+        WorkerGrid1D grid = new WorkerGrid1D(np);
+        grid.setLocalWork(64, 1, 1);
+        return new DeviceOp("linear", traffic, new TornadoNativeArray[] {wd, b}, new FloatArray[] {xd},
+                new DeviceOp.Rows[] {new DeviceOp.Rows(m, k, kp)}, out, new DeviceOp.Rows(m, n, np),
+                g -> g.task(DeviceOp.TASK, DeviceKernels::linearFewRows, new KernelContext(), xd, wd, b, out, m, np, kp,
+                        code(act)), grid);
+    }
+
+    /** The bias widened into a zero-padded buffer of np floats (zeros for none). */
+    private static FloatArray deviceBias(Tensor bias, int n, int np) {
+        FloatArray b = new FloatArray(np);
+        if (bias != null) {
+            MemorySegment.copy(bias.toF32().data(), 0, b.getSegment(), ValueLayout.JAVA_FLOAT, 0, n);
+        }
+        return b;
     }
 
     @Override

@@ -79,8 +79,8 @@ public final class BlockBench {
         }
         System.out.printf("FLUX.1-Fill-dev width: 1 double + 1 single block, %d image + %d text tokens, synthetic BF16 weights%n",
                 imgTokens, txtTokens);
-        try (SyntheticWeights weights = new SyntheticWeights(FluxShapes.of(real), 11, "synthetic real-width blocks");
-             FluxCheckpoint ckpt = FluxCheckpoint.of(weights);
+        // the checkpoint closes the synthetic weights it wraps
+        try (FluxCheckpoint ckpt = FluxCheckpoint.of(new SyntheticWeights(FluxShapes.of(real), 11, "synthetic real-width blocks"));
              TornadoKernels tornado = new TornadoKernels()) {
             FluxModel onJava = new FluxModel(ckpt, new JavaKernels());
             FluxModel onTornado = new FluxModel(ckpt, tornado);

@@ -29,17 +29,21 @@ class FluxGoldenOnTornadoTest {
     private static SafetensorsFile expected;
     private static SafetensorsFile expectedLora;
     private static TornadoKernels tornado;
+    /** Kept open across the tests, so that its weights are sent and its kernels compiled once. */
+    private static FluxCheckpoint bfl;
 
     @BeforeAll
     static void open() {
         expected = Golden.expected();
         expectedLora = SafetensorsFile.open(Golden.tiny("expected-lora.safetensors"));
         tornado = new TornadoKernels();
+        bfl = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
     }
 
     @AfterAll
     static void close() {
         tornado.close();
+        bfl.close();
         expected.close();
         expectedLora.close();
     }
@@ -47,7 +51,9 @@ class FluxGoldenOnTornadoTest {
     @ParameterizedTest
     @ValueSource(strings = {"flux-fill.safetensors", "flux-fill-diffusers.safetensors"})
     void forwardMatchesReference(String file) {
-        try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(file))) {
+        boolean shared = file.equals("flux-fill.safetensors");
+        FluxCheckpoint ckpt = shared ? bfl : FluxCheckpoint.open(Golden.tiny(file));
+        try {
             FluxModel model = new FluxModel(ckpt, tornado);
             Map<String, Tensor> trace = new HashMap<>();
             forward(model, trace); // the first pass compiles the kernels and sends the weights
@@ -64,6 +70,10 @@ class FluxGoldenOnTornadoTest {
             }
             assertEquals(6, traced, "trace.* tensors in the golden file");
             Golden.assertClose("tornado " + file + " forward.velocity", velocity, expected.get("forward.velocity"));
+        } finally {
+            if (!shared) {
+                ckpt.close();
+            }
         }
     }
 
@@ -71,9 +81,8 @@ class FluxGoldenOnTornadoTest {
     @CsvSource({"lora-bfl.safetensors, 0.75, RUNTIME", "lora-peft.safetensors, 0.75, RUNTIME",
             "lora-kohya.safetensors, 1.0, RUNTIME", "lora-bfl.safetensors, 0.75, MERGED"})
     void forwardWithLoraMatchesReference(String loraFile, double weight, LoraMode mode) {
-        try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
-             LoraFile lora = LoraFile.open(Golden.tiny(loraFile))) {
-            FluxModel model = new FluxModel(ckpt, tornado);
+        try (LoraFile lora = LoraFile.open(Golden.tiny(loraFile))) {
+            FluxModel model = new FluxModel(bfl, tornado);
             String report = Loras.apply(model, List.of(new Loras.Weighted(lora, weight)), mode);
             assertTrue(report.startsWith("applied " + lora.tensorCount() + " of " + lora.tensorCount() + " "), report);
             Golden.assertClose("tornado + " + loraFile + " " + mode + " forward.velocity", forward(model, new HashMap<>()),

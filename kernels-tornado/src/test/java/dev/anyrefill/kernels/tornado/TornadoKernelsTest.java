@@ -86,25 +86,34 @@ class TornadoKernelsTest {
 
     @Test
     void everyFiniteBf16WordWidensExactly() {
-        // x = [[1]] times a [65536, 1] weight holding every BF16 word: the output is the widened word
+        // x of ones times a [65536, 1] weight holding every BF16 word: each output is the widened
+        // word. One row goes through the few-rows kernel, nine through the tiled one.
         short[] words = new short[65536];
         for (int i = 0; i < words.length; i++) {
             boolean infOrNan = ((i >> 7) & 0xFF) == 0xFF;
             words[i] = infOrNan ? 0 : (short) i;
         }
         Tensor w = Tensor.view(DType.BF16, new int[] {65536, 1}, MemorySegment.ofArray(words));
-        float[] got = tornado.linear(Tensor.wrap(new float[] {1f}, 1, 1), w, null).data();
-        int wrong = 0;
-        for (int i = 0; i < words.length; i++) {
-            float expected = Floats.bf16ToF32(words[i]);
-            if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(expected) && !(expected == 0 && got[i] == 0)) {
-                if (wrong++ < 5 || wrong % 4000 == 0) {
-                    System.out.printf("  word %04x: got %s, expected %s%n", i, got[i], expected);
+        for (int rows : new int[] {1, 9}) {
+            float[] ones = new float[rows];
+            Arrays.fill(ones, 1f);
+            float[] got = tornado.linear(Tensor.wrap(ones, rows, 1), w, null).data();
+            int wrong = 0;
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < words.length; i++) {
+                    float expected = Floats.bf16ToF32(words[i]);
+                    float g = got[r * words.length + i];
+                    if (Float.floatToRawIntBits(g) != Float.floatToRawIntBits(expected) && !(expected == 0 && g == 0)) {
+                        if (wrong++ < 5) {
+                            System.out.printf("  word %04x: got %s, expected %s%n", i, g, expected);
+                        }
+                    }
                 }
             }
+            System.out.println("tornado BF16 widening, " + rows + " row(s): " + wrong
+                    + " of 65536 words differ from Floats.bf16ToF32 (must be 0)");
+            assertEquals(0, wrong);
         }
-        System.out.println("tornado BF16 widening: " + wrong + " of 65536 words differ from Floats.bf16ToF32 (must be 0)");
-        assertEquals(0, wrong);
     }
 
     @Test
