@@ -18,7 +18,7 @@ import java.util.Random;
  * tornado backend in one run: seconds per block, the tornado/java ratio, how close the two
  * outputs are, and the host-device bytes of each block (extrapolated to a 57-block step).
  * A main, not a test (speed is not measured by unit tests); run it on the test class path with
- * TornadoVM's flags (see kernels-tornado/README-section.md).
+ * TornadoVM's flags (see the README, "The TornadoVM backend").
  */
 public final class BlockBench {
     private BlockBench() {
