@@ -1,6 +1,9 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.dit.FluxModel;
+import dev.anyrefill.dit.Linear;
+import dev.anyrefill.dit.LoraMode;
+import dev.anyrefill.dit.Loras;
 import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.kernels.Parallel;
@@ -10,10 +13,14 @@ import dev.anyrefill.weights.FluxCheckpoint;
 import dev.anyrefill.weights.FluxConfig;
 import dev.anyrefill.weights.FluxShapes;
 import dev.anyrefill.weights.SyntheticWeights;
+import dev.anyrefill.weights.lora.LoraFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -65,6 +72,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "Untimed passes before the timed one (default 1).")
     int warmup;
 
+    @Option(names = "--lora-rank", defaultValue = "0", paramLabel = "R",
+            description = "Add a task LoRA of this rank (the paper's is 128) on every linear of the blocks, random BF16 "
+                    + "weights (default 0: none).")
+    int loraRank;
+
+    @Option(names = "--lora-mode", defaultValue = "runtime", paramLabel = "MODE",
+            description = "With --lora-rank: runtime (two thin matmuls per layer) or merged (W0 + s B A copied once, F32).")
+    String loraMode;
+
     @Override
     public Integer call() {
         if (!REAL_WIDTH.equals(preset)) {
@@ -77,6 +93,11 @@ final class BenchCommand implements Callable<Integer> {
         if (imageTokens < 1 || textTokens < 1 || warmup < 0) {
             throw new IllegalArgumentException("--image-tokens and --text-tokens must be >= 1 and --warmup >= 0");
         }
+        LoraMode mode = switch (loraMode.toLowerCase(Locale.ROOT)) {
+            case "merged" -> LoraMode.MERGED;
+            case "runtime" -> LoraMode.RUNTIME;
+            default -> throw new IllegalArgumentException("--lora-mode must be merged or runtime, not '" + loraMode + "'");
+        };
         Kernels inner = Backends.byName(backend);
         FluxConfig config = new FluxConfig(384, 64, 768, 4096, 3072, 4.0, 24, doubleBlocks, singleBlocks,
                 new int[]{16, 56, 56}, 10000, true, true);
@@ -85,6 +106,7 @@ final class BenchCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             FluxModel model = new FluxModel(FluxCheckpoint.of(weights), kernels);
             double generateSeconds = (System.nanoTime() - t0) / 1e9;
+            String lora = loraRank > 0 ? applyLora(model, mode) : "null";
 
             SplittableRandom random = new SplittableRandom(seed);
             Tensor img = gaussian(random, imageTokens, config.inChannels());
@@ -110,7 +132,7 @@ final class BenchCommand implements Callable<Integer> {
             int blocks = doubleBlocks + singleBlocks;
             double gflop = blocks * (2 * 113.2e6 * tokens + 4.0 * tokens * tokens * 3072) / 1e9;
             System.out.println(json(seconds, cpuSeconds, gflop, inner.name(), generateSeconds, warmupSeconds,
-                    kernels.entries()));
+                    lora, kernels.entries()));
         } finally {
             if (inner instanceof AutoCloseable device) {
                 try {
@@ -123,6 +145,39 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * A task LoRA of rank {@code --lora-rank} on every linear layer of the blocks (attention,
+     * projections, MLPs; linear1 and linear2), applied in {@code --lora-mode}; returns its JSON:
+     * the LoRA's own bytes (BF16, off the heap) and the heap the mode adds (merged: the F32
+     * copies of the touched weights; runtime: nothing beyond the LoRA).
+     */
+    private String applyLora(FluxModel model, LoraMode mode) {
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        for (Map.Entry<String, Linear> e : model.linears().entrySet()) {
+            String name = e.getKey();
+            if (name.startsWith("double_blocks.") && !name.contains("_mod.") || name.startsWith("single_blocks.")
+                    && !name.contains(".modulation.")) {
+                shapes.put(name + ".lora_A.weight", new int[]{loraRank, e.getValue().inFeatures()});
+                shapes.put(name + ".lora_B.weight", new int[]{e.getValue().outFeatures(), loraRank});
+            }
+        }
+        SyntheticWeights loraWeights = new SyntheticWeights(shapes, seed + 1, "synthetic rank-" + loraRank + " LoRA");
+        long loraBytes = shapes.values().stream().mapToLong(sh -> Tensor.count(sh) * 2).sum();
+        LoraFile file = LoraFile.of(loraWeights); // generated here, kept for the life of the process
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        System.gc();
+        long heapBefore = memory.getHeapMemoryUsage().getUsed();
+        long t0 = System.nanoTime();
+        String report = Loras.apply(model, List.of(new Loras.Weighted(file, 1.0)), mode);
+        double applySeconds = (System.nanoTime() - t0) / 1e9;
+        System.gc();
+        long extraHeap = memory.getHeapMemoryUsage().getUsed() - heapBefore;
+        System.err.println(report);
+        return String.format(Locale.ROOT, "{\"rank\":%d,\"mode\":\"%s\",\"layers\":%d,\"lora_bytes\":%d,"
+                        + "\"extra_heap_bytes\":%d,\"apply_seconds\":%.3f}",
+                loraRank, mode.name().toLowerCase(Locale.ROOT), shapes.size() / 2, loraBytes, Math.max(0, extraHeap), applySeconds);
+    }
+
     /** CPU time of the whole process (all threads, JIT and GC included), or -1 where unknown. */
     private static long processCpuNanos() {
         return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
@@ -130,7 +185,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private String json(double seconds, double cpuSeconds, double gflop, String backendName, double generateSeconds,
-                        double warmupSeconds, Map<String, TimingKernels.Entry> ops) {
+                        double warmupSeconds, String lora, Map<String, TimingKernels.Entry> ops) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "{\"seconds\":%.3f,\"gflop\":%.3f,\"gflops_per_s\":%.1f", seconds, gflop, gflop / seconds));
         b.append(String.format(Locale.ROOT, ",\"cpu_seconds\":%.3f,\"gflop_per_cpu_s\":%.1f", cpuSeconds, gflop / cpuSeconds));
@@ -138,6 +193,7 @@ final class BenchCommand implements Callable<Integer> {
                         + ",\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_passes\":%d,\"warmup_seconds\":%.3f,\"weights_seconds\":%.3f",
                 backendName, Parallel.threads(), preset, doubleBlocks, singleBlocks, imageTokens, textTokens, warmup,
                 warmupSeconds, generateSeconds));
+        b.append(",\"lora\":").append(lora);
         b.append(",\"operations\":{");
         boolean first = true;
         for (Map.Entry<String, TimingKernels.Entry> e : ops.entrySet()) {

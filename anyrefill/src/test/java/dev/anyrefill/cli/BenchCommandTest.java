@@ -42,6 +42,22 @@ class BenchCommandTest {
         assertTrue(Double.parseDouble(field(line, "seconds")) > 0, line);
     }
 
+    @Test
+    void aRuntimeLoraLandsOnEveryLinearOfTheBlock() {
+        CliRun r = CliRun.of("bench", "--double", "0", "--single", "1", "--image-tokens", "8", "--text-tokens", "4",
+                "--warmup", "0", "--lora-rank", "4", "--lora-mode", "runtime");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("applied 4 of 4 LoRA tensors (2 layers, runtime)"), r.err());
+        String line = r.out().strip();
+        // linear1 [21504, 3072] and linear2 [3072, 15360]: rank 4 A and B in BF16
+        long expectedBytes = 2L * 4 * (3072 + 21504 + 15360 + 3072);
+        assertEquals(expectedBytes, Long.parseLong(field(line, "lora_bytes")), line);
+        assertTrue(line.contains("\"lora\":{\"rank\":4,\"mode\":\"runtime\",\"layers\":2"), line);
+        CliRun bad = CliRun.of("bench", "--lora-rank", "4", "--lora-mode", "fused");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--lora-mode must be merged or runtime"), bad.err());
+    }
+
     private static String field(String json, String name) {
         Matcher m = Pattern.compile("\"" + name + "\":([0-9.eE+-]+)").matcher(json);
         assertTrue(m.find(), name + " in " + json);
