@@ -93,11 +93,7 @@ final class BenchCommand implements Callable<Integer> {
         if (imageTokens < 1 || textTokens < 1 || warmup < 0) {
             throw new IllegalArgumentException("--image-tokens and --text-tokens must be >= 1 and --warmup >= 0");
         }
-        LoraMode mode = switch (loraMode.toLowerCase(Locale.ROOT)) {
-            case "merged" -> LoraMode.MERGED;
-            case "runtime" -> LoraMode.RUNTIME;
-            default -> throw new IllegalArgumentException("--lora-mode must be merged or runtime, not '" + loraMode + "'");
-        };
+        LoraMode mode = LoraMode.fromName(loraMode);
         Kernels inner = Backends.byName(backend);
         FluxConfig config = new FluxConfig(384, 64, 768, 4096, 3072, 4.0, 24, doubleBlocks, singleBlocks,
                 new int[]{16, 56, 56}, 10000, true, true);

@@ -94,11 +94,7 @@ final class ModelOptions {
     }
 
     private LoraMode mode() {
-        return switch (loraMode.toLowerCase(Locale.ROOT)) {
-            case "merged" -> LoraMode.MERGED;
-            case "runtime" -> LoraMode.RUNTIME;
-            default -> throw new IllegalArgumentException("--lora-mode must be merged or runtime, not '" + loraMode + "'");
-        };
+        return LoraMode.fromName(loraMode);
     }
 
     private static String scales(LoraFile f, double weight) {

@@ -14,5 +14,15 @@ package dev.anyrefill.dit;
  * </ul>
  */
 public enum LoraMode {
-    MERGED, RUNTIME
+    MERGED, RUNTIME;
+
+    /** The mode a command line names ("merged" or "runtime", any case). */
+    public static LoraMode fromName(String name) {
+        for (LoraMode m : values()) {
+            if (m.name().equalsIgnoreCase(name)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("--lora-mode must be merged or runtime, not '" + name + "'");
+    }
 }
