@@ -130,13 +130,7 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println(json(seconds, cpuSeconds, gflop, inner.name(), generateSeconds, warmupSeconds,
                     lora, kernels.entries()));
         } finally {
-            if (inner instanceof AutoCloseable device) {
-                try {
-                    device.close(); // a device backend frees its buffers
-                } catch (Exception e) {
-                    throw new IllegalStateException("closing the " + inner.name() + " backend", e);
-                }
-            }
+            Backends.release(inner);
         }
         return 0;
     }

@@ -41,13 +41,7 @@ final class ModelOptions {
     record Loaded(FluxCheckpoint checkpoint, List<LoraFile> loraFiles, FluxModel model) implements AutoCloseable {
         @Override
         public void close() {
-            if (model.kernels() instanceof AutoCloseable device) {
-                try {
-                    device.close(); // a device backend frees its buffers
-                } catch (Exception e) {
-                    throw new IllegalStateException("closing the " + model.kernels().name() + " backend", e);
-                }
-            }
+            Backends.release(model.kernels());
             loraFiles.forEach(LoraFile::close);
             checkpoint.close();
         }

@@ -32,6 +32,17 @@ public final class Backends {
                 + String.join(", ", available()) + hint);
     }
 
+    /** Releases what a backend holds (a device backend's buffers); nothing for the pure-Java one. */
+    public static void release(Kernels kernels) {
+        if (kernels instanceof AutoCloseable device) {
+            try {
+                device.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the " + kernels.name() + " backend", e);
+            }
+        }
+    }
+
     /** The names of every backend on the class path, java first. */
     public static List<String> available() {
         List<String> names = new ArrayList<>();
