@@ -74,7 +74,6 @@ final class VaeCommand implements Runnable {
         }
     }
 
-
     @Command(name = "encode", mixinStandardHelpOptions = true,
             description = "Encode an image (PNG, JPEG, WebP; sides multiples of 8) to a latent: tensor 'z' [16, H/8, W/8].")
     static final class Encode implements Callable<Integer> {
