@@ -36,7 +36,7 @@ final class InspectCommand implements Callable<Integer> {
                 describeContents(source);
                 if (isFluxTransformer(source)) {
                     FluxCheckpoint flux = FluxCheckpoint.of(source);
-                    System.out.println("  layout: " + flux.layout().name().toLowerCase());
+                    System.out.println("  layout: " + flux.layout().name().toLowerCase(java.util.Locale.ROOT));
                     System.out.println("  model: FLUX transformer"
                             + (flux.config().inChannels() == 384 ? " (Fill: 384 input channels)" : ""));
                     System.out.println("  config: " + flux.config());

@@ -32,7 +32,7 @@ final class PrepareCommand implements Callable<Integer> {
         Outputs.requireNotInput(out, image);
         Pixels photo = ImageFiles.readRgb(image);
         Pixels prepared = t.prepare(photo);
-        ImageFiles.writePixels(out, prepared, out.toString().toLowerCase().endsWith(".png")
+        ImageFiles.writePixels(out, prepared, out.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")
                 ? Map.of("Software", "anyrefill-jvm " + Main.VERSION, "anyrefill.task", t.cliName()) : Map.of());
         System.out.println(t.cliName() + ": wrote the " + (t.preparedSide() == Task.Side.LEFT ? "left condition" : "right-hand map")
                 + " " + out + " (" + prepared.size() + ")");

@@ -43,6 +43,6 @@ final class RefillRunner {
     /** Writes an image with the run's metadata, refusing to write over an input. */
     static void writeImage(Path file, Tensor image, Map<String, String> metadata, Path... inputs) {
         Outputs.requireNotInput(file, inputs);
-        ImageFiles.writeImage(file, image, file.toString().toLowerCase().endsWith(".png") ? metadata : Map.of());
+        ImageFiles.writeImage(file, image, file.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png") ? metadata : Map.of());
     }
 }

@@ -65,7 +65,7 @@ public final class Loras {
             }
         }
         return "applied " + applied + " of " + total + " LoRA tensors (" + byLayer.size() + " layers, "
-                + mode.name().toLowerCase() + ")";
+                + mode.name().toLowerCase(java.util.Locale.ROOT) + ")";
     }
 
     /** Rows of the part of a fused layer a diffusers module denotes: hidden for q, k, v; the rest for proj_mlp. */
