@@ -66,12 +66,12 @@ final class DemoCommand implements Callable<Integer> {
             Task task = Task.COLORIZATION;
             Tensor left = ImageFiles.toTensor(task.prepare(photo));
             LpgImages images = new LpgImages(left, ImageFiles.toTensor(photo), null);
-            Tensor txt = TorchRandom.randn(seed + 1, MiniatureModel.TEXT_TOKENS, MiniatureModel.CONFIG.contextInDim()).toF32();
-            Tensor vec = TorchRandom.randn(seed + 2, MiniatureModel.CONFIG.vecInDim()).toF32();
+            Tensor txt = TorchRandom.randn(seed + 1, MiniatureModel.TEXT_TOKENS, MiniatureModel.CONFIG.contextInDim());
+            Tensor vec = TorchRandom.randn(seed + 2, MiniatureModel.CONFIG.vecInDim());
 
             RefillPipeline pipeline = new RefillPipeline(model, ae, null);
             RefillRunner.Result result = RefillRunner.run(pipeline, images, false, txt, vec,
-                    shape -> TorchRandom.randn(seed, shape).toF32(), steps, 30.0, false, stages);
+                    shape -> TorchRandom.randn(seed, shape), steps, 30.0, false, stages);
 
             Canvas canvas = result.canvas();
             Map<String, String> metadata = new LinkedHashMap<>();

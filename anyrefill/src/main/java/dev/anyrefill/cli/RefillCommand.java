@@ -170,7 +170,7 @@ final class RefillCommand implements Callable<Integer> {
 
     private Tensor startingNoise(int[] shape) {
         if (noise == null) {
-            return TorchRandom.randn(seed, shape).toF32();
+            return TorchRandom.randn(seed, shape);
         }
         try (InputTensors in = new InputTensors(noise)) {
             return in.get("noise", shape);

@@ -46,7 +46,6 @@ public class JavaKernels implements Kernels {
         return Tensor.wrap(out, shape);
     }
 
-
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, Tensor bias, boolean causal) {
         int lq = q.dim(0);
