@@ -15,13 +15,15 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
  * {@code out = act(x W^T + b)} for F32 activations x [M, K] and weights W [N, K] in their
  * stored type.
  *
- * <p>Many rows (the transformer's token batches): W is widened and packed, one panel of
- * columns at a time, into k-major strips of {@link MicroKernel#NR} columns (F32, each weight
- * converted once per call and then reused by every row of x); the panel is cut into tiles
- * of rows x strips that the pool runs in parallel, so both M and N feed the threads. Inside
- * a tile the loop runs over K in blocks of {@link #KC} (a strip block stays in L1 while the
- * rows of the tile stream past it), then strips, then groups of {@link MicroKernel#MR} rows.
- * Bias and activation are applied to each tile while it is still in cache.
+ * <p>Many rows (the transformer's token batches): x is packed once per call into k-major
+ * groups of {@link MicroKernel#MR} rows, block by block ({@link #MC} rows x {@link #KC}
+ * depth), so every panel reuses it. W is widened and packed, one panel of columns at a time,
+ * into k-major strips of {@link MicroKernel#NR} columns (F32, each weight converted once per
+ * call and then reused by every row of x); the panel is cut into tiles of rows x strips that
+ * the pool runs in parallel, so both M and N feed the threads. Inside a tile the loop runs
+ * over K in blocks of {@link #KC} (a strip block stays in L1 while the rows of the tile
+ * stream past it from L2), then strips, then groups of {@link MicroKernel#MR} rows. Bias and
+ * activation are applied to each tile while it is still in cache.
  *
  * <p>Few rows (modulation vectors, M = 1): packing would cost more than the product, so each
  * weight row is widened once into a buffer and dotted with every row of x.
@@ -32,17 +34,21 @@ public final class Gemm {
     static final int PACKED_MIN_ROWS = 16;
     /** K block: one strip block is KC * NR floats (16 KiB for AVX2). */
     static final int KC = 256;
-    /** Rows per tile (a multiple of MR): the tile's KC block of x stays in L2. */
-    static final int MC = 21 * MR;
+    /**
+     * Rows per tile (a multiple of MR). Each strip block a tile reads comes from L3 once and
+     * serves all MC rows, so L3 traffic per FLOP falls as 1/MC; the tile's KC block of x
+     * (MC * KC floats, 126 KiB) and its result buffer (MC * C_STRIDE, 201 KiB) share L2.
+     */
+    static final int MC = 42 * MR;
     /** Strips per tile. */
-    static final int STRIPS_PER_TILE = 32;
+    static final int STRIPS_PER_TILE = 16;
     /** Row stride of a tile's result buffer: one strip more than the tile, off the 4 KiB grid. */
     static final int C_STRIDE = (STRIPS_PER_TILE + 1) * NR;
     /** Upper bound of a packed panel, in floats (8 MiB). */
     static final int PANEL_FLOATS = 2 << 20;
 
     private static final Scratch PANEL = new Scratch();
-    private static final Scratch A_BUF = new Scratch();
+    private static final Scratch PACKED_X = new Scratch();
     private static final Scratch C_BUF = new Scratch();
     private static final Scratch ROWS = new Scratch();
     private static final Scratch ROW = new Scratch();
@@ -74,7 +80,10 @@ public final class Gemm {
     static void packed(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out,
                        int panelStrips) {
         int mTiles = (m + MC - 1) / MC;
+        int kBlocks = (k + KC - 1) / KC;
         int stripsTotal = (n + NR - 1) / NR;
+        float[] xPacked = PACKED_X.get(Math.multiplyExact(mTiles * kBlocks, MC * KC));
+        packX(x, m, k, xPacked);
         float[] pack = PANEL.get(panelStrips * k * NR);
         for (int s0 = 0; s0 < stripsTotal; s0 += panelStrips) {
             int strips = Math.min(panelStrips, stripsTotal - s0);
@@ -83,7 +92,6 @@ public final class Gemm {
             packPanel(w, k, n0, panelCols, strips, pack);
             int sTiles = (strips + STRIPS_PER_TILE - 1) / STRIPS_PER_TILE;
             Parallel.forChunks(mTiles * sTiles, 1, (from, to) -> {
-                float[] aBuf = A_BUF.get(MC * KC);
                 float[] cBuf = C_BUF.get(MC * C_STRIDE);
                 for (int t = from; t < to; t++) {
                     int mt = t / sTiles;
@@ -95,7 +103,7 @@ public final class Gemm {
                     int c0 = n0 + sa * NR;
                     int c1 = n0 + Math.min(panelCols, sb * NR);
                     Arrays.fill(cBuf, 0f);
-                    tile(x, k, m0, m1, pack, strips, sa, sb, panelCols, cBuf, aBuf);
+                    tile(xPacked, k, mt, m1 - m0, pack, strips, sa, sb, panelCols, cBuf);
                     for (int r = m0; r < m1; r++) {
                         System.arraycopy(cBuf, (r - m0) * C_STRIDE, out, r * n + c0, c1 - c0);
                         VectorMath.biasActivation(out, r * n + c0, c1 - c0, bias, c0, act);
@@ -106,26 +114,56 @@ public final class Gemm {
     }
 
     /**
-     * Rows [m0, m1) times strips [sa, sb) of the packed panel, accumulated into the compact
-     * tile cBuf (row stride {@link #C_STRIDE}). Both the tile's rows of x (per K block) and its
-     * results live in small buffers, not in place: rows of x and of the output lie K or N
-     * floats apart (often a multiple of 4 KiB), so in place they would fall into the same few
-     * cache sets and pages and evict each other.
+     * Where block (row tile mt, K block kb) of x lies in the packed x: blocks of MC x KC floats,
+     * row tile major, each holding its groups of MR rows k-major ({@link MicroKernel#packRows})
+     * at a stride of MR x KC.
      */
-    private static void tile(float[] x, int k, int m0, int m1, float[] pack, int strips, int sa, int sb,
-                             int panelCols, float[] cBuf, float[] aBuf) {
+    static int packedXOffset(int mt, int kb, int k) {
+        int kBlocks = (k + KC - 1) / KC;
+        return (mt * kBlocks + kb / KC) * MC * KC;
+    }
+
+    /**
+     * Packs all of x once per call (each panel used to repack it: for the single block's
+     * linear1, 28 times). The tiles then read it in the micro-kernel's order, and the rows
+     * of x, K floats apart (often a multiple of 4 KiB, so in place they would fall into the
+     * same few cache sets), are never read in place by the kernel.
+     */
+    static void packX(float[] x, int m, int k, float[] xPacked) {
+        int mTiles = (m + MC - 1) / MC;
+        int kBlocks = (k + KC - 1) / KC;
+        Parallel.forChunks(mTiles * kBlocks, 1, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                int mt = b / kBlocks;
+                int kb = (b % kBlocks) * KC;
+                int kLen = Math.min(KC, k - kb);
+                int m0 = mt * MC;
+                int m1 = Math.min(m, m0 + MC);
+                int dst = packedXOffset(mt, kb, k);
+                for (int r = m0; r < m1; r += MR) {
+                    MicroKernel.packRows(x, r * k + kb, k, Math.min(MR, m1 - r), kLen, xPacked, dst + (r - m0) * KC);
+                }
+            }
+        });
+    }
+
+    /**
+     * The rows of row tile mt times strips [sa, sb) of the packed panel, accumulated into the
+     * compact tile cBuf (row stride {@link #C_STRIDE}: rows of the output lie N floats apart,
+     * often a multiple of 4 KiB, so in place they would evict each other).
+     */
+    private static void tile(float[] xPacked, int k, int mt, int rows, float[] pack, int strips, int sa, int sb,
+                             int panelCols, float[] cBuf) {
         for (int kb = 0; kb < k; kb += KC) {
             int kLen = Math.min(KC, k - kb);
-            for (int r = m0; r < m1; r += MR) {
-                MicroKernel.packRows(x, r * k + kb, k, Math.min(MR, m1 - r), kLen, aBuf, (r - m0) * KC);
-            }
+            int aBlock = packedXOffset(mt, kb, k);
             for (int s = sa; s < sb; s++) {
                 int cols = Math.min(NR, panelCols - s * NR);
                 int bOff = packOffset(kb, kLen, strips, s);
                 int cOff = (s - sa) * NR;
-                for (int r = m0; r < m1; r += MR) {
-                    MicroKernel.multiplyAdd(aBuf, (r - m0) * KC, Math.min(MR, m1 - r),
-                            pack, bOff, kLen, cBuf, (r - m0) * C_STRIDE + cOff, C_STRIDE, cols);
+                for (int r = 0; r < rows; r += MR) {
+                    MicroKernel.multiplyAdd(xPacked, aBlock + r * KC, Math.min(MR, rows - r),
+                            pack, bOff, kLen, cBuf, r * C_STRIDE + cOff, C_STRIDE, cols);
                 }
             }
         }
