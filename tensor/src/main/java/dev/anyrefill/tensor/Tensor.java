@@ -14,6 +14,11 @@ import java.util.Arrays;
  * Weights are views into a memory-mapped checkpoint ({@link #view}) in whatever type the file
  * stores; reading one element converts it ({@link #getFloat}), and nothing copies or widens a
  * whole weight unless a caller asks for it with {@link #toF32()}.
+ *
+ * <p>An activation may also be {@link #deferred}: its values live elsewhere (a GPU backend's
+ * device memory, or not computed yet) and come to a Java array the first time anything on the
+ * host reads them. Until then only its shape is known; from then on it is a heap F32 tensor
+ * like any other.
  */
 public final class Tensor {
     static final ValueLayout.OfShort SHORT_LE =
@@ -27,16 +32,34 @@ public final class Tensor {
     static final ValueLayout.OfInt INT_LE =
             ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * Values held outside the Java heap until the host reads them. One instance serves a tensor
+     * and all its reshapes.
+     */
+    public interface Deferred {
+        /**
+         * The values, row-major, as a Java array: brought to the host on the first call, the same
+         * array on every later one. An error (naming why) where they can no longer be read.
+         */
+        float[] toHost();
+    }
+
     private final DType dtype;
     private final int[] shape;
     private final MemorySegment segment;
     private final float[] data; // the backing array of a heap F32 tensor, else null
+    private final Deferred deferred; // where the values of a deferred tensor are, else null
 
-    private Tensor(DType dtype, int[] shape, MemorySegment segment, float[] data) {
+    private Tensor(DType dtype, int[] shape, MemorySegment segment, float[] data, Deferred deferred) {
         this.dtype = dtype;
         this.shape = shape.clone();
         this.segment = segment;
         this.data = data;
+        this.deferred = deferred;
+    }
+
+    private Tensor(DType dtype, int[] shape, MemorySegment segment, float[] data) {
+        this(dtype, shape, segment, data, null);
     }
 
     /** A new F32 tensor of zeros. */
@@ -61,6 +84,12 @@ public final class Tensor {
                     + " needs " + bytes + " bytes, the segment has " + segment.byteSize());
         }
         return new Tensor(dtype, shape, segment, null);
+    }
+
+    /** An F32 tensor whose values are brought to the host by {@code values} when first read. */
+    public static Tensor deferred(Deferred values, int... shape) {
+        count(shape);
+        return new Tensor(DType.F32, shape, null, null, values);
     }
 
     /** Number of elements of a shape; a scalar (empty shape) has one. */
@@ -107,20 +136,37 @@ public final class Tensor {
     }
 
     public MemorySegment segment() {
-        return segment;
+        return deferred != null ? MemorySegment.ofArray(hostData()) : segment;
     }
 
-    /** True for an F32 tensor backed by a Java array (all activations are). */
+    /** True for an F32 activation: backed by a Java array, or deferred (one once read). */
     public boolean isHeapF32() {
-        return data != null;
+        return data != null || deferred != null;
     }
 
-    /** The backing array of a heap F32 tensor; an error for any other. */
+    /** The source of a deferred tensor's values (a backend recognises its own), else null. */
+    public Deferred deferredValues() {
+        return deferred;
+    }
+
+    /** The backing array of a heap F32 tensor (a deferred one's, brought to the host); an error for any other. */
     public float[] data() {
-        if (data == null) {
+        float[] d = hostData();
+        if (d == null) {
             throw new IllegalStateException("not a heap F32 tensor: " + this);
         }
-        return data;
+        return d;
+    }
+
+    private float[] hostData() {
+        if (deferred == null) {
+            return data;
+        }
+        float[] d = deferred.toHost();
+        if (d.length != size()) {
+            throw new IllegalStateException("deferred " + this + " brought " + d.length + " values to the host");
+        }
+        return d;
     }
 
     /** The same elements under another shape of the same size (-1 infers one dimension). */
@@ -145,13 +191,13 @@ public final class Tensor {
             throw new IllegalArgumentException("cannot reshape " + Arrays.toString(shape)
                     + " to " + Arrays.toString(newShape));
         }
-        return new Tensor(dtype, s, segment, data);
+        return new Tensor(dtype, s, segment, data, deferred);
     }
 
     /** Element {@code i} of the flattened tensor, converted to float. */
     public float getFloat(long i) {
-        if (data != null) {
-            return data[Math.toIntExact(i)];
+        if (isHeapF32()) {
+            return hostData()[Math.toIntExact(i)];
         }
         return switch (dtype) {
             case F32 -> segment.getAtIndex(FLOAT_LE, i);
@@ -208,8 +254,8 @@ public final class Tensor {
      * The bulk path kernels use to convert a weight row or panel once and reuse it.
      */
     public void toFloats(long from, float[] dst, int dstOffset, int count) {
-        if (data != null) {
-            System.arraycopy(data, Math.toIntExact(from), dst, dstOffset, count);
+        if (isHeapF32()) {
+            System.arraycopy(hostData(), Math.toIntExact(from), dst, dstOffset, count);
             return;
         }
         switch (dtype) {
@@ -255,8 +301,8 @@ public final class Tensor {
         long rowSize = size() / Math.max(1, shape[0]);
         int[] s = shape.clone();
         s[0] = to - from;
-        if (data != null) {
-            return wrap(Arrays.copyOfRange(data, Math.toIntExact(from * rowSize),
+        if (isHeapF32()) {
+            return wrap(Arrays.copyOfRange(hostData(), Math.toIntExact(from * rowSize),
                     Math.toIntExact(to * rowSize)), s);
         }
         long bytes = rowSize * dtype.bytes();
@@ -265,6 +311,6 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return "Tensor" + Arrays.toString(shape) + " " + dtype;
+        return "Tensor" + Arrays.toString(shape) + " " + dtype + (deferred != null ? " (deferred)" : "");
     }
 }
