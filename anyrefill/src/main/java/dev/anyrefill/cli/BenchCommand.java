@@ -191,8 +191,10 @@ final class BenchCommand implements Callable<Integer> {
                 b.append(',');
             }
             first = false;
-            b.append(String.format(Locale.ROOT, "\"%s\":{\"seconds\":%.3f,\"calls\":%d}",
+            b.append(String.format(Locale.ROOT, "\"%s\":{\"seconds\":%.3f,\"calls\":%d",
                     e.getKey(), e.getValue().seconds(), e.getValue().calls()));
+            // deferred calls were only recorded: their work ran later, within the pass's seconds
+            b.append(e.getValue().deferred() > 0 ? ",\"deferred\":" + e.getValue().deferred() + "}" : "}");
         }
         return b.append("}}").toString();
     }

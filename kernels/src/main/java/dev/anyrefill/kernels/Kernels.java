@@ -17,6 +17,47 @@ public interface Kernels {
     /** A short name for logs and benchmarks ("java", "tornado"). */
     String name();
 
+    // ---- lifetimes ------------------------------------------------------------------------
+
+    /**
+     * A stretch of work (a transformer block, a whole forward pass) whose intermediate tensors
+     * are not used after it ends, except those it {@linkplain Scope#keep keeps}. A backend
+     * that holds tensors in device memory keeps them there for the whole scope, runs its
+     * operations when the host first reads a result, and frees the rest when the scope closes;
+     * the Java backend, whose tensors the garbage collector frees, does nothing. Scopes nest.
+     *
+     * @param consumed tensors from outside the scope that are not used after it either (a
+     *                 block's input activations): they are freed with the scope's own
+     */
+    default Scope scope(Tensor... consumed) {
+        return Scope.NONE;
+    }
+
+    /** See {@link Kernels#scope}. */
+    interface Scope extends AutoCloseable {
+        /** The scope of a backend without device memory: keeps everything, frees nothing. */
+        Scope NONE = new Scope() {
+            @Override
+            public Tensor keep(Tensor t) {
+                return t;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        /**
+         * Keeps t past the end of this scope, in the enclosing one, and returns it; the outermost
+         * scope returns it as a heap tensor (its values brought to the host).
+         */
+        Tensor keep(Tensor t);
+
+        /** Ends the scope: its tensors that were not kept may no longer be read. */
+        @Override
+        void close();
+    }
+
     // ---- linear algebra -------------------------------------------------------------------
 
     /**

@@ -16,6 +16,7 @@ public final class TimingKernels implements Kernels {
     public static final class Entry {
         long nanos;
         long calls;
+        long deferred;
 
         public double seconds() {
             return nanos / 1e9;
@@ -23,6 +24,14 @@ public final class TimingKernels implements Kernels {
 
         public long calls() {
             return calls;
+        }
+
+        /**
+         * Calls that returned a deferred tensor: the backend recorded the work and runs it later
+         * (when the host reads a result), so their time is mostly not here.
+         */
+        public long deferred() {
+            return deferred;
         }
     }
 
@@ -48,12 +57,24 @@ public final class TimingKernels implements Kernels {
         Entry e = entries.computeIfAbsent(op, o -> new Entry());
         e.nanos += System.nanoTime() - t0;
         e.calls++;
+        if (result instanceof Tensor t && t.deferredValues() != null) {
+            e.deferred++;
+        }
         return result;
     }
 
     @Override
     public String name() {
         return inner.name();
+    }
+
+    /**
+     * The wrapped backend's scope, untimed. A backend that defers its work (tornado, inside a
+     * scope) is timed where the host first reads a result, not where each operation is asked for.
+     */
+    @Override
+    public Scope scope(Tensor... consumed) {
+        return inner.scope(consumed);
     }
 
     @Override
