@@ -96,7 +96,9 @@ public final class FluxModel {
                           double guidance, Trace trace) {
         checkInputs(img, imgIds, txt, txtIds);
         Shapes.require("vec", y, config.vecInDim());
-        return forward(img, imgIds, txt, txtIds, vec(timestep, guidance, y), trace);
+        try (Kernels.Scope pass = kernels.scope()) {
+            return pass.keep(forward(img, imgIds, txt, txtIds, vec(timestep, guidance, y), trace));
+        }
     }
 
     /**
@@ -107,27 +109,47 @@ public final class FluxModel {
         checkInputs(img, imgIds, txt, txtIds);
         Shapes.require("vec (hidden)", vec, config.hiddenSize());
         Kernels k = kernels;
-        img = imgIn.forward(k, img);                                     // [Li, hidden]
-        txt = txtIn.forward(k, txt);                                     // [Lt, hidden]
-        Tensor pe = peEmbedder.forward(k.concatRows(txtIds, imgIds));    // [Lt + Li, D/2, 2, 2]
-        trace.record("vec", vec);
-        trace.record("pe", pe);
+        // One scope for the pass and one per block: a device backend keeps the activations on
+        // the device from the first layer to the velocity, and frees each block's intermediates
+        // (and the block's inputs, which the next block does not read) when the block ends.
+        try (Kernels.Scope pass = k.scope()) {
+            img = imgIn.forward(k, img);                                     // [Li, hidden]
+            txt = txtIn.forward(k, txt);                                     // [Lt, hidden]
+            Tensor pe = peEmbedder.forward(k.concatRows(txtIds, imgIds));    // [Lt + Li, D/2, 2, 2]
+            record(trace, "vec", vec);
+            record(trace, "pe", pe);
 
-        for (int i = 0; i < doubleBlocks.size(); i++) {
-            Tensor[] out = doubleBlocks.get(i).forward(k, img, txt, vec, pe);
-            img = out[0];
-            txt = out[1];
-            trace.record("trace.double_blocks." + i + ".img", img);
-            trace.record("trace.double_blocks." + i + ".txt", txt);
+            for (int i = 0; i < doubleBlocks.size(); i++) {
+                try (Kernels.Scope block = k.scope(img, txt)) {
+                    Tensor[] out = doubleBlocks.get(i).forward(k, img, txt, vec, pe);
+                    img = block.keep(out[0]);
+                    txt = block.keep(out[1]);
+                }
+                record(trace, "trace.double_blocks." + i + ".img", img);
+                record(trace, "trace.double_blocks." + i + ".txt", txt);
+            }
+            int lt = txt.dim(0);
+            Tensor x = k.concatRows(txt, img);                                // [Lt + Li, hidden]
+            for (int i = 0; i < singleBlocks.size(); i++) {
+                try (Kernels.Scope block = k.scope(x)) {
+                    x = block.keep(singleBlocks.get(i).forward(k, x, vec, pe));
+                }
+                record(trace, "trace.single_blocks." + i, x);
+            }
+            img = k.sliceRows(x, lt, x.dim(0));                               // [Li, hidden]
+            return pass.keep(finalLayer.forward(k, img, vec));                // [Li, out]
         }
-        int lt = txt.dim(0);
-        Tensor x = k.concatRows(txt, img);                                // [Lt + Li, hidden]
-        for (int i = 0; i < singleBlocks.size(); i++) {
-            x = singleBlocks.get(i).forward(k, x, vec, pe);
-            trace.record("trace.single_blocks." + i, x);
+    }
+
+    /**
+     * Hands a tensor to the trace with its values on the host: a deferred one is read now, before
+     * its scope may free it.
+     */
+    private static void record(Trace trace, String name, Tensor value) {
+        if (trace != Trace.NONE) {
+            value.data();
+            trace.record(name, value);
         }
-        img = k.sliceRows(x, lt, x.dim(0));                               // [Li, hidden]
-        return finalLayer.forward(k, img, vec);                           // [Li, out]
     }
 
     private void checkInputs(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds) {
