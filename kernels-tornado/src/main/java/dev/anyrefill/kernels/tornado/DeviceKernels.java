@@ -35,6 +35,12 @@ final class DeviceKernels {
     /** Norm kinds of {@link #normRows}. */
     static final int NORM_LAYER = 0;
     static final int NORM_RMS = 1;
+    /** FLUX's modulated layer norm: {@code norm(x) * (1 + mul) + add}, non-affine norm. */
+    static final int NORM_LAYER_MODULATE = 2;
+
+    /** Operations of {@link #binary}. */
+    static final int OP_ADD = 0;
+    static final int OP_MUL = 1;
 
     private DeviceKernels() {
     }
@@ -280,9 +286,11 @@ final class DeviceKernels {
     }
 
     /**
-     * Row-wise normalisation of x [rows, cols], one work-item per row:
-     * layer norm {@code (x - mean) * rsqrt(var + eps) * mul + add}, or RMS norm
-     * {@code x * rsqrt(mean(x^2) + eps) * mul}; mul and add are [cols].
+     * Row-wise normalisation of x [rows, cols], one work-item per row: layer norm
+     * {@code (x - mean) * rsqrt(var + eps) * mul + add}, RMS norm
+     * {@code x * rsqrt(mean(x^2) + eps) * mul}, or FLUX's modulation
+     * {@code (x - mean) * rsqrt(var + eps) * (1 + mul) + add}; mul and add are [cols]
+     * (ones and zeros where a norm has no weight or bias).
      */
     static void normRows(KernelContext ctx, FloatArray x, FloatArray mul, FloatArray add, FloatArray out,
             int rows, int cols, float eps, int kind) {
@@ -290,7 +298,7 @@ final class DeviceKernels {
         if (r < rows) {
             int base = r * cols;
             float mean = 0f;
-            if (kind == NORM_LAYER) {
+            if (kind != NORM_RMS) {
                 for (int c = 0; c < cols; c++) {
                     mean += x.get(base + c);
                 }
@@ -302,12 +310,10 @@ final class DeviceKernels {
                 sq += dv * dv;
             }
             float inv = 1f / TornadoMath.sqrt(sq / cols + eps);
+            float one = kind == NORM_LAYER_MODULATE ? 1f : 0f;
+            float withAdd = kind == NORM_RMS ? 0f : 1f;
             for (int c = 0; c < cols; c++) {
-                float y = (x.get(base + c) - mean) * inv * mul.get(c);
-                if (kind == NORM_LAYER) {
-                    y += add.get(c);
-                }
-                out.set(base + c, y);
+                out.set(base + c, (x.get(base + c) - mean) * inv * (one + mul.get(c)) + withAdd * add.get(c));
             }
         }
     }
@@ -342,6 +348,46 @@ final class DeviceKernels {
         int i = ctx.globalIdx;
         if (i < n) {
             out.set(i, residual.get(i) + gate.get(i % cols) * x.get(i));
+        }
+    }
+
+    /** out = a * s, element-wise over n elements. */
+    static void scale(KernelContext ctx, FloatArray a, FloatArray out, int n, float s) {
+        int i = ctx.globalIdx;
+        if (i < n) {
+            out.set(i, a.get(i) * s);
+        }
+    }
+
+    /**
+     * out = a op b over n elements, with b of bn elements repeated (bn = n, or one row of a
+     * broadcast over all its rows).
+     */
+    static void binary(KernelContext ctx, FloatArray a, FloatArray b, FloatArray out, int n, int bn, int op) {
+        int i = ctx.globalIdx;
+        if (i < n) {
+            float y = b.get(i % bn);
+            out.set(i, op == OP_MUL ? a.get(i) * y : a.get(i) + y);
+        }
+    }
+
+    /**
+     * The one layout kernel (slices, concatenations, padding): a block of rows x cols floats,
+     * {@code dst[dstOff + r * dstPitch + c] = src[srcOff + r * srcPitch + c]} where
+     * {@code r < validRows} and {@code c < validCols}, zero elsewhere in the block (the padding
+     * of a tiled matmul's operands). One work-item per element of the block.
+     */
+    static void copy(KernelContext ctx, FloatArray src, FloatArray dst, int srcOff, int srcPitch, int dstOff,
+            int dstPitch, int cols, int validRows, int validCols, int n) {
+        int g = ctx.globalIdx;
+        if (g < n) {
+            int r = g / cols;
+            int c = g - r * cols;
+            float v = 0f;
+            if (r < validRows && c < validCols) {
+                v = src.get(srcOff + r * srcPitch + c);
+            }
+            dst.set(dstOff + r * dstPitch + c, v);
         }
     }
 }

@@ -28,11 +28,11 @@ public interface MatmulStrategy {
     int depthMultiple();
 
     /**
-     * Adds the task {@link DeviceOp#TASK} computing out [mp, np] from x [mp, kp] and w [np, kp]
-     * (padded sizes, padding zero).
+     * Adds the task {@code name} computing out [mp, np] from x [mp, kp] and w [np, kp] (padded
+     * sizes, padding zero).
      */
-    void addTask(TaskGraph graph, FloatArray x, ShortArray w, FloatArray bias, FloatArray out, int mp, int np, int kp,
-            int act);
+    void addTask(TaskGraph graph, String name, FloatArray x, ShortArray w, FloatArray bias, FloatArray out, int mp,
+            int np, int kp, int act);
 
     /** The grid, work-group size included, for a padded [mp, np] output. */
     WorkerGrid grid(int mp, int np);
@@ -63,9 +63,9 @@ public interface MatmulStrategy {
         }
 
         @Override
-        public void addTask(TaskGraph graph, FloatArray x, ShortArray w, FloatArray bias, FloatArray out,
+        public void addTask(TaskGraph graph, String name, FloatArray x, ShortArray w, FloatArray bias, FloatArray out,
                 int mp, int np, int kp, int act) {
-            graph.task(DeviceOp.TASK, DeviceKernels::linearBf16, new KernelContext(), x, w, bias, out, np, kp, act);
+            graph.task(name, DeviceKernels::linearBf16, new KernelContext(), x, w, bias, out, np, kp, act);
         }
 
         @Override
