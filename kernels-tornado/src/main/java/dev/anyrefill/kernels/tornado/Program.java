@@ -11,6 +11,7 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -65,8 +66,6 @@ final class Program {
      */
     final Map<BufferPool.Buffer, float[]> uploads = new LinkedHashMap<>();
     final Set<Resident> residents = new LinkedHashSet<>();
-    /** Buffers some launch writes. */
-    final Set<BufferPool.Buffer> written = new LinkedHashSet<>();
     /** Every buffer this program names: an upload may not reuse one (uploads land before the first launch). */
     final Set<BufferPool.Buffer> touched = new HashSet<>();
     /** Values the program writes. */
@@ -81,10 +80,7 @@ final class Program {
     /** Appends a launch; returns its index (which graph of the compiled chain runs it, {@link CompiledProgram#graphOf}). */
     int add(Step step) {
         steps.add(step);
-        for (BufferPool.Buffer b : step.writes()) {
-            written.add(b);
-            touched.add(b);
-        }
+        touched.addAll(Arrays.asList(step.writes()));
         return steps.size() - 1;
     }
 
@@ -97,13 +93,12 @@ final class Program {
 
     /** Everything that decides the compiled graph: two programs with equal signatures share one. */
     List<Object> signature() {
-        List<Object> sig = new ArrayList<>(steps.size() + 3);
+        List<Object> sig = new ArrayList<>(steps.size() + 2);
         for (Step s : steps) {
             sig.add(s.key());
         }
         sig.add(List.copyOf(uploads.keySet()));
         sig.add(List.copyOf(residents));
-        sig.add(List.copyOf(written));
         return sig;
     }
 
