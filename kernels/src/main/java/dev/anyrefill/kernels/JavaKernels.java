@@ -191,8 +191,8 @@ public class JavaKernels implements Kernels {
 
     // ---- layout -----------------------------------------------------------------------------
 
-    @Override
-    public Tensor concatRows(Tensor... parts) {
+    /** The shape of parts concatenated along the first dimension; an error unless their other dimensions agree. */
+    protected static int[] concatRowsShape(Tensor... parts) {
         int[] shape = parts[0].shape();
         int rowSize = Math.toIntExact(parts[0].size() / Math.max(1, shape[0]));
         int rows = 0;
@@ -202,19 +202,12 @@ public class JavaKernels implements Kernels {
             }
             rows += p.dim(0);
         }
-        float[] out = new float[rows * rowSize];
-        int at = 0;
-        for (Tensor p : parts) {
-            int n = Math.toIntExact(p.size());
-            p.toFloats(0, out, at, n);
-            at += n;
-        }
         shape[0] = rows;
-        return Tensor.wrap(out, shape);
+        return shape;
     }
 
-    @Override
-    public Tensor concatColumns(Tensor... parts) {
+    /** The shape of parts concatenated along the last dimension; an error unless their row counts agree. */
+    protected static int[] concatColumnsShape(Tensor... parts) {
         int rows = parts[0].rows();
         int cols = 0;
         for (Tensor p : parts) {
@@ -223,6 +216,29 @@ public class JavaKernels implements Kernels {
             }
             cols += p.cols();
         }
+        int[] shape = parts[0].shape();
+        shape[shape.length - 1] = cols;
+        return shape;
+    }
+
+    @Override
+    public Tensor concatRows(Tensor... parts) {
+        int[] shape = concatRowsShape(parts);
+        float[] out = new float[Math.toIntExact(Tensor.count(shape))];
+        int at = 0;
+        for (Tensor p : parts) {
+            int n = Math.toIntExact(p.size());
+            p.toFloats(0, out, at, n);
+            at += n;
+        }
+        return Tensor.wrap(out, shape);
+    }
+
+    @Override
+    public Tensor concatColumns(Tensor... parts) {
+        int[] shape = concatColumnsShape(parts);
+        int rows = parts[0].rows();
+        int cols = shape[shape.length - 1];
         float[] out = new float[rows * cols];
         int offset = 0;
         for (Tensor p : parts) {
@@ -233,8 +249,6 @@ public class JavaKernels implements Kernels {
             }
             offset += c;
         }
-        int[] shape = parts[0].shape();
-        shape[shape.length - 1] = cols;
         return Tensor.wrap(out, shape);
     }
 

@@ -19,21 +19,25 @@ import java.util.TreeMap;
  * reused ({@link Program#signature}).
  */
 final class BufferPool {
-    /** A device buffer: its TornadoVM array and the id that program signatures name it by. */
-    record Buffer(int id, FloatArray array) {
+    /**
+     * A device buffer: its TornadoVM array and the id that program signatures name it by. Each
+     * buffer is made once, so identity is equality.
+     */
+    static final class Buffer {
+        final int id;
+        private final FloatArray array;
+
+        Buffer(int id, FloatArray array) {
+            this.id = id;
+            this.array = array;
+        }
+
+        FloatArray array() {
+            return array;
+        }
+
         int floats() {
             return array.getSize();
-        }
-
-        // Named by id: a program's signature compares buffers, never their contents.
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Buffer b && b.id == id;
-        }
-
-        @Override
-        public int hashCode() {
-            return id;
         }
 
         @Override
@@ -52,7 +56,7 @@ final class BufferPool {
         if (same != null) {
             for (Buffer b : same.values()) {
                 if (!avoid.contains(b)) {
-                    same.remove(b.id());
+                    same.remove(b.id);
                     taken.add(b);
                     return b;
                 }
@@ -69,7 +73,7 @@ final class BufferPool {
         if (!taken.remove(b)) {
             throw new IllegalStateException("device buffer " + b + " returned twice");
         }
-        free.computeIfAbsent(b.floats(), n -> new TreeMap<>()).put(b.id(), b);
+        free.computeIfAbsent(b.floats(), n -> new TreeMap<>()).put(b.id, b);
     }
 
     /** Buffers in use now. */

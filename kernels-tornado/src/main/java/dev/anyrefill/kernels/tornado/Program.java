@@ -40,17 +40,27 @@ final class Program {
     record Step(List<Object> key, BiConsumer<TaskGraph, String> add, WorkerGrid grid, BufferPool.Buffer... writes) {
     }
 
-    /** An array that stays on the device for the life of the backend: a weight or a parameter. */
-    record Resident(int id, TornadoNativeArray array, MemorySegment source) {
-        // Named by id: a program's signature compares residents, never their contents.
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Resident r && r.id == id;
+    /**
+     * An array that stays on the device for the life of the backend: a weight or a parameter,
+     * and the memory it was copied from. Each is made once, so identity is equality.
+     */
+    static final class Resident {
+        private final int id;
+        private final TornadoNativeArray array;
+        private final MemorySegment source;
+
+        Resident(int id, TornadoNativeArray array, MemorySegment source) {
+            this.id = id;
+            this.array = array;
+            this.source = source;
         }
 
-        @Override
-        public int hashCode() {
-            return id;
+        TornadoNativeArray array() {
+            return array;
+        }
+
+        MemorySegment source() {
+            return source;
         }
 
         @Override

@@ -288,8 +288,32 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
         pool.give(temp);
     }
 
-    private void launch(List<Object> key, BiConsumer<TaskGraph, String> add, WorkerGrid grid, BufferPool.Buffer... writes) {
+    /** Records one launch: its key (what makes two launches the same), how to add it to a graph, what it writes. */
+    private void record(List<Object> key, BiConsumer<TaskGraph, String> add, WorkerGrid grid, BufferPool.Buffer... writes) {
         program.add(new Program.Step(key, add, grid, writes));
+    }
+
+    /** Adds one kernel to a graph under a task name, given its input arrays and its output. */
+    @FunctionalInterface
+    private interface Kernel {
+        void add(TaskGraph graph, String name, FloatArray[] in, FloatArray out);
+    }
+
+    /**
+     * Records one launch of a kernel that reads {@code inputs} and writes a new tensor of the
+     * given shape: key names the kernel and its scalars (the buffers are added here).
+     */
+    private Tensor launch(List<Object> key, int[] shape, WorkerGrid grid, Kernel kernel, Tensor... inputs) {
+        BufferPool.Buffer[] in = new BufferPool.Buffer[inputs.length];
+        FloatArray[] arrays = new FloatArray[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            in[i] = in(inputs[i]);
+            arrays[i] = in[i].array();
+        }
+        BufferPool.Buffer out = out(Math.toIntExact(Tensor.count(shape)));
+        FloatArray o = out.array();
+        record(List.of(key, List.of(in), out), (g, name) -> kernel.add(g, name, arrays, o), grid, out);
+        return result(out, shape);
     }
 
     /** The result of the launch just recorded: deferred inside a scope, on the host at once outside. */
@@ -325,7 +349,7 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
         int n = rows * cols;
         FloatArray s = src.array();
         FloatArray d = dst.array();
-        launch(List.of("copy", src, dst, srcOff, srcPitch, dstOff, dstPitch, cols, validRows, validCols, n),
+        record(List.of("copy", src, dst, srcOff, srcPitch, dstOff, dstPitch, cols, validRows, validCols, n),
                 (g, name) -> g.task(name, DeviceKernels::copy, new KernelContext(), s, d, srcOff, srcPitch, dstOff,
                         dstPitch, cols, validRows, validCols, n), grid1(n), dst);
     }
@@ -420,10 +444,10 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             if (fewRows) {
                 WorkerGrid1D grid = new WorkerGrid1D(np);
                 grid.setLocalWork(64, 1, 1);
-                launch(key, (g, name) -> g.task(name, DeviceKernels::linearFewRows, new KernelContext(), xa, wd, b, oa,
+                record(key, (g, name) -> g.task(name, DeviceKernels::linearFewRows, new KernelContext(), xa, wd, b, oa,
                         m, np, kp, code), grid, op);
             } else {
-                launch(key, (g, name) -> matmul.addTask(g, name, xa, wd, b, oa, mp, np, kp, code),
+                record(key, (g, name) -> matmul.addTask(g, name, xa, wd, b, oa, mp, np, kp, code),
                         matmul.grid(mp, np), op);
             }
             if (xp != xb) {
@@ -452,21 +476,12 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             return super.attention(q, k, v, scale, bias, causal);
         }
         synchronized (this) {
-            BufferPool.Buffer qb = in(q);
-            BufferPool.Buffer kb = in(k);
-            BufferPool.Buffer vb = in(v);
-            BufferPool.Buffer ob = out(lq * heads * d);
-            FloatArray qa = qb.array();
-            FloatArray ka = kb.array();
-            FloatArray va = vb.array();
-            FloatArray oa = ob.array();
             int block = DeviceKernels.ATTN_BLOCK;
             WorkerGrid2D grid = new WorkerGrid2D(MatmulStrategy.roundUp(lq, block), heads);
             grid.setLocalWork(block, 1, 1);
-            launch(List.of("attention", qb, kb, vb, ob, lq, lk, heads, d, scale),
-                    (g, name) -> g.task(name, DeviceKernels::flashAttention, new KernelContext(), qa, ka, va, oa,
-                            lq, lk, heads, d, scale), grid, ob);
-            return result(ob, lq, heads * d);
+            return launch(List.of("attention", lq, lk, heads, d, scale), new int[] {lq, heads * d}, grid,
+                    (g, name, in, o) -> g.task(name, DeviceKernels::flashAttention, new KernelContext(), in[0], in[1],
+                            in[2], o, lq, lk, heads, d, scale), q, k, v);
         }
     }
 
@@ -490,27 +505,22 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
         if (shift.size() != c || scale.size() != c) {
             throw new IllegalArgumentException("layerNormModulate: x " + x + ", shift " + shift + ", scale " + scale);
         }
-        BufferPool.Buffer sc = in(scale);
-        BufferPool.Buffer sh = in(shift);
-        return normRows(x, sc, sc.array(), sh, sh.array(), eps, DeviceKernels.NORM_LAYER_MODULATE);
+        int rows = x.rows();
+        int kind = DeviceKernels.NORM_LAYER_MODULATE;
+        return launch(List.of("norm", kind, rows, c, eps), x.shape(), grid1(rows),
+                (g, name, in, o) -> g.task(name, DeviceKernels::normRows, new KernelContext(), in[0], in[1], in[2], o,
+                        rows, c, eps, kind), x, scale, shift);
     }
 
+    /** Row-wise norms of x with resident parameter vectors mul and add. */
     private Tensor normRows(Tensor x, Program.Resident mul, Program.Resident add, float eps, int kind) {
-        return normRows(x, mul, (FloatArray) mul.array(), add, (FloatArray) add.array(), eps, kind);
-    }
-
-    /** Row-wise norms of x; mulName and addName say which arrays mul and add are, for the program's signature. */
-    private Tensor normRows(Tensor x, Object mulName, FloatArray mul, Object addName, FloatArray add, float eps, int kind) {
         int rows = x.rows();
         int cols = x.cols();
-        BufferPool.Buffer xb = in(x);
-        BufferPool.Buffer ob = out(rows * cols);
-        FloatArray xa = xb.array();
-        FloatArray oa = ob.array();
-        launch(List.of("norm", kind, xb, mulName, addName, ob, rows, cols, eps),
-                (g, name) -> g.task(name, DeviceKernels::normRows, new KernelContext(), xa, mul, add, oa, rows, cols,
-                        eps, kind), grid1(rows), ob);
-        return result(ob, x.shape());
+        FloatArray m = (FloatArray) mul.array();
+        FloatArray a = (FloatArray) add.array();
+        return launch(List.of("norm", kind, mul, add, rows, cols, eps), x.shape(), grid1(rows),
+                (g, name, in, o) -> g.task(name, DeviceKernels::normRows, new KernelContext(), in[0], m, a, o, rows,
+                        cols, eps, kind), x);
     }
 
     // ---- element-wise ---------------------------------------------------------------------
@@ -518,14 +528,9 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
     @Override
     public synchronized Tensor activation(Tensor x, Activation act) {
         int n = Math.toIntExact(x.size());
-        BufferPool.Buffer xb = in(x);
-        BufferPool.Buffer ob = out(n);
-        FloatArray xa = xb.array();
-        FloatArray oa = ob.array();
         int code = code(act);
-        launch(List.of("activation", xb, ob, n, code),
-                (g, name) -> g.task(name, DeviceKernels::activation, new KernelContext(), xa, oa, n, code), grid1(n), ob);
-        return result(ob, x.shape());
+        return launch(List.of("activation", n, code), x.shape(), grid1(n),
+                (g, name, in, o) -> g.task(name, DeviceKernels::activation, new KernelContext(), in[0], o, n, code), x);
     }
 
     @Override
@@ -548,28 +553,17 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             return op == DeviceKernels.OP_ADD ? super.add(a, b) : super.mul(a, b);
         }
         synchronized (this) {
-            BufferPool.Buffer ab = in(a);
-            BufferPool.Buffer bb = in(b);
-            BufferPool.Buffer ob = out(n);
-            FloatArray aa = ab.array();
-            FloatArray ba = bb.array();
-            FloatArray oa = ob.array();
-            launch(List.of("binary", op, ab, bb, ob, n, bn),
-                    (g, name) -> g.task(name, DeviceKernels::binary, new KernelContext(), aa, ba, oa, n, bn, op), grid1(n), ob);
-            return result(ob, a.shape());
+            return launch(List.of("binary", op, n, bn), a.shape(), grid1(n),
+                    (g, name, in, o) -> g.task(name, DeviceKernels::binary, new KernelContext(), in[0], in[1], o, n, bn, op),
+                    a, b);
         }
     }
 
     @Override
     public synchronized Tensor scale(Tensor a, float s) {
         int n = Math.toIntExact(a.size());
-        BufferPool.Buffer ab = in(a);
-        BufferPool.Buffer ob = out(n);
-        FloatArray aa = ab.array();
-        FloatArray oa = ob.array();
-        launch(List.of("scale", ab, ob, n, s),
-                (g, name) -> g.task(name, DeviceKernels::scale, new KernelContext(), aa, oa, n, s), grid1(n), ob);
-        return result(ob, a.shape());
+        return launch(List.of("scale", n, s), a.shape(), grid1(n),
+                (g, name, in, o) -> g.task(name, DeviceKernels::scale, new KernelContext(), in[0], o, n, s), a);
     }
 
     @Override
@@ -579,18 +573,9 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
         if (x.size() != n || gate.size() != c) {
             throw new IllegalArgumentException("gatedResidual: " + residual + ", gate " + gate + ", x " + x);
         }
-        BufferPool.Buffer rb = in(residual);
-        BufferPool.Buffer gb = in(gate);
-        BufferPool.Buffer xb = in(x);
-        BufferPool.Buffer ob = out(n);
-        FloatArray ra = rb.array();
-        FloatArray ga = gb.array();
-        FloatArray xa = xb.array();
-        FloatArray oa = ob.array();
-        launch(List.of("gated", rb, gb, xb, ob, n, c),
-                (g, name) -> g.task(name, DeviceKernels::gatedResidual, new KernelContext(), ra, ga, xa, oa, n, c),
-                grid1(n), ob);
-        return result(ob, residual.shape());
+        return launch(List.of("gated", n, c), residual.shape(), grid1(n),
+                (g, name, in, o) -> g.task(name, DeviceKernels::gatedResidual, new KernelContext(), in[0], in[1], in[2], o,
+                        n, c), residual, gate, x);
     }
 
     // ---- positions --------------------------------------------------------------------------
@@ -604,16 +589,9 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             throw new IllegalArgumentException("rope: x " + x + " with pe " + pe);
         }
         int pairs = l * heads * (d / 2);
-        BufferPool.Buffer xb = in(x);
-        BufferPool.Buffer pb = in(pe);
-        BufferPool.Buffer ob = out(l * heads * d);
-        FloatArray xa = xb.array();
-        FloatArray pa = pb.array();
-        FloatArray oa = ob.array();
-        launch(List.of("rope", xb, pb, ob, l, heads, d),
-                (g, name) -> g.task(name, DeviceKernels::rope, new KernelContext(), xa, pa, oa, l, heads, d),
-                grid1(pairs), ob);
-        return result(ob, x.shape());
+        return launch(List.of("rope", l, heads, d), x.shape(), grid1(pairs),
+                (g, name, in, o) -> g.task(name, DeviceKernels::rope, new KernelContext(), in[0], in[1], o, l, heads, d),
+                x, pe);
     }
 
     // ---- layout -----------------------------------------------------------------------------
@@ -624,16 +602,8 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             return super.concatRows(parts);
         }
         synchronized (this) {
-            int[] shape = parts[0].shape();
-            int rowSize = Math.toIntExact(parts[0].size() / Math.max(1, shape[0]));
-            int rows = 0;
-            for (Tensor p : parts) {
-                if (p.size() != (long) p.dim(0) * rowSize) {
-                    throw new IllegalArgumentException("concatRows: " + Arrays.toString(parts));
-                }
-                rows += p.dim(0);
-            }
-            BufferPool.Buffer ob = out(rows * rowSize);
+            int[] shape = concatRowsShape(parts);
+            BufferPool.Buffer ob = out(Math.toIntExact(Tensor.count(shape)));
             int at = 0;
             for (Tensor p : parts) {
                 int n = Math.toIntExact(p.size());
@@ -642,7 +612,6 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
                 }
                 at += n;
             }
-            shape[0] = rows;
             return result(ob, shape);
         }
     }
@@ -653,14 +622,9 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             return super.concatColumns(parts);
         }
         synchronized (this) {
+            int[] shape = concatColumnsShape(parts);
             int rows = parts[0].rows();
-            int cols = 0;
-            for (Tensor p : parts) {
-                if (p.rows() != rows) {
-                    throw new IllegalArgumentException("concatColumns: " + Arrays.toString(parts));
-                }
-                cols += p.cols();
-            }
+            int cols = shape[shape.length - 1];
             BufferPool.Buffer ob = out(rows * cols);
             int offset = 0;
             for (Tensor p : parts) {
@@ -668,8 +632,6 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
                 copy(in(p), 0, c, ob, offset, cols, rows, c, rows, c);
                 offset += c;
             }
-            int[] shape = parts[0].shape();
-            shape[shape.length - 1] = cols;
             return result(ob, shape);
         }
     }
