@@ -43,7 +43,7 @@ public final class KernelBench {
     }
 
     private void linear(String what, int m, int k, int n) {
-        Tensor x = randn(m, k);
+        Tensor x = randn(random, m, k);
         Tensor w = bf16(n, k);
         double flop = 2.0 * m * n * k;
         compare(what + String.format(" [%d,%d]x[%d,%d]^T", m, k, n, k), flop,
@@ -51,9 +51,9 @@ public final class KernelBench {
     }
 
     private void attention(String what, int l, int heads, int d) {
-        Tensor q = randn(l, heads, d);
-        Tensor k = randn(l, heads, d);
-        Tensor v = randn(l, heads, d);
+        Tensor q = randn(random, l, heads, d);
+        Tensor k = randn(random, l, heads, d);
+        Tensor v = randn(random, l, heads, d);
         double flop = 4.0 * l * l * heads * d;
         compare(what + " L=" + l, flop, kern -> kern.attention(q, k, v));
     }
@@ -82,7 +82,8 @@ public final class KernelBench {
         return best;
     }
 
-    private Tensor randn(int... shape) {
+    /** A tensor of standard normal values: the benchmarks' and the tests' synthetic activations. */
+    static Tensor randn(Random random, int... shape) {
         Tensor t = Tensor.zeros(shape);
         float[] d = t.data();
         for (int i = 0; i < d.length; i++) {

@@ -30,9 +30,9 @@ public final class BlockBench {
         FluxConfig real = new FluxConfig(384, 64, 768, 4096, 3072, 4.0, 24, 1, 1, new int[] {16, 56, 56}, 10000,
                 true, true);
         Random random = new Random(3);
-        Tensor img = randn(random, imgTokens, 384);
-        Tensor txt = randn(random, txtTokens, 4096);
-        Tensor vec = randn(random, 3072);
+        Tensor img = KernelBench.randn(random, imgTokens, 384);
+        Tensor txt = KernelBench.randn(random, txtTokens, 4096);
+        Tensor vec = KernelBench.randn(random, 3072);
         Tensor imgIds = Tensor.zeros(imgTokens, 3);
         Tensor txtIds = Tensor.zeros(txtTokens, 3);
         for (int i = 0; i < imgTokens; i++) {
@@ -64,14 +64,5 @@ public final class BlockBench {
                     device, device / java, Compare.relativeError(got, ref));
             System.out.printf("host-device traffic of a pass: %s%n", pass);
         }
-    }
-
-    private static Tensor randn(Random r, int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (float) r.nextGaussian();
-        }
-        return t;
     }
 }

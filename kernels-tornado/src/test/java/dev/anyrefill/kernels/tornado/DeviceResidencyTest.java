@@ -1,19 +1,16 @@
 package dev.anyrefill.kernels.tornado;
 
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Activation;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.weights.FluxCheckpoint;
 import dev.anyrefill.weights.FluxConfig;
 import dev.anyrefill.weights.SafetensorsFile;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -28,30 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * deferred results honest (a tensor read after its scope closed, or a host input changed before
  * the device read it, is an error, never a stale value).
  */
-class DeviceResidencyTest {
-    private static TornadoKernels tornado;
-    private static final Kernels cpu = new JavaKernels();
-    private final Random random = new Random(5);
-
-    @BeforeAll
-    static void start() {
-        tornado = new TornadoKernels();
-    }
-
-    @AfterAll
-    static void stop() {
-        tornado.close();
-    }
-
-    private Tensor randn(int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (float) random.nextGaussian();
-        }
-        return t;
-    }
-
+class DeviceResidencyTest extends OnTornado {
     @Test
     void aForwardPassSendsItsInputsAndReceivesOnlyTheVelocity() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
@@ -98,11 +72,11 @@ class DeviceResidencyTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, dropped::data);
             System.out.println("reading a tensor after its scope closed: " + e.getMessage());
             assertTrue(e.getMessage().contains("scope"), e.getMessage());
-            TornadoKernelsTest.close("kept past its scope", kept, cpu.scale(x, 4f));
+            close("kept past its scope", kept, cpu.scale(x, 4f));
             kept = outer.keep(kept);
         }
         assertNull(kept.deferredValues(), "the outermost scope hands back a heap tensor");
-        TornadoKernelsTest.close("kept by the outermost scope", kept, cpu.scale(x, 4f));
+        close("kept by the outermost scope", kept, cpu.scale(x, 4f));
     }
 
     @Test
@@ -111,10 +85,10 @@ class DeviceResidencyTest {
         try (Kernels.Scope _ = tornado.scope()) {
             Tensor onDevice = tornado.scale(x, 2f);  // run below, never read: stays on the device
             Tensor read = tornado.scale(x, 5f);
-            TornadoKernelsTest.close("read on the host", read, cpu.scale(x, 5f));
+            close("read on the host", read, cpu.scale(x, 5f));
             // onDevice now lives in a program that has run; read is a host copy: both feed a new one
             Tensor later = tornado.add(onDevice, read);
-            TornadoKernelsTest.close("an earlier run's results in a later run", later, cpu.scale(x, 7f));
+            close("an earlier run's results in a later run", later, cpu.scale(x, 7f));
         }
     }
 
@@ -135,12 +109,12 @@ class DeviceResidencyTest {
     void outsideAScopeEachOperationRunsAtOnce() {
         Tensor x = randn(5, 64);
         DeviceTraffic.Snapshot before = tornado.traffic().snapshot();
-        Tensor y = tornado.activation(x, dev.anyrefill.kernels.Activation.SILU);
+        Tensor y = tornado.activation(x, Activation.SILU);
         DeviceTraffic.Snapshot op = tornado.traffic().snapshot().minus(before);
         assertNull(y.deferredValues(), "a heap tensor outside any scope");
         assertEquals(1, op.runs());
         assertEquals(4 * x.size(), op.activationBytesToDevice());
         assertEquals(4 * y.size(), op.bytesToHost());
-        TornadoKernelsTest.close("activation outside a scope", y, cpu.activation(x, dev.anyrefill.kernels.Activation.SILU));
+        close("activation outside a scope", y, cpu.activation(x, Activation.SILU));
     }
 }

@@ -2,19 +2,14 @@ package dev.anyrefill.kernels.tornado;
 
 import dev.anyrefill.kernels.Activation;
 import dev.anyrefill.kernels.Backends;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.kernels.Kernels;
-import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.DType;
 import dev.anyrefill.tensor.Floats;
 import dev.anyrefill.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -26,33 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with tornado.recover.bailout=False) or, run in Java, computes only work-item 0, which these
  * comparisons catch.
  */
-class TornadoKernelsTest {
-    /** Float32 sums in another order: relative error max|got-ref|/rms(ref) stays far below this. */
-    static final double TOLERANCE = 1e-5;
-
-    static TornadoKernels tornado;
-    static final Kernels cpu = new JavaKernels();
-    final Random random = new Random(7);
-
-    @BeforeAll
-    static void start() {
-        tornado = new TornadoKernels();
-    }
-
-    @AfterAll
-    static void stop() {
-        tornado.close();
-    }
-
-    Tensor randn(int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (float) random.nextGaussian();
-        }
-        return t;
-    }
-
+class TornadoKernelsTest extends OnTornado {
     /** A BF16 tensor over a heap buffer, like a weight viewed in a mapped checkpoint. */
     Tensor bf16(float scale, int... shape) {
         short[] words = new short[Math.toIntExact(Tensor.count(shape))];
@@ -60,17 +29,6 @@ class TornadoKernelsTest {
             words[i] = Floats.f32ToBf16((float) random.nextGaussian() * scale);
         }
         return Tensor.view(DType.BF16, shape, MemorySegment.ofArray(words));
-    }
-
-    static void close(String what, Tensor got, Tensor ref) {
-        close(what, got, ref, TOLERANCE);
-    }
-
-    static void close(String what, Tensor got, Tensor ref, double tolerance) {
-        assertEquals(Arrays.toString(ref.shape()), Arrays.toString(got.shape()), what + " shape");
-        double err = Compare.relativeError(got, ref);
-        System.out.printf("tornado vs java %-44s max|got-ref|/rms(ref) = %.2e (tolerance %.0e)%n", what, err, tolerance);
-        assertTrue(err < tolerance, what + ": relative error " + err);
     }
 
     @Test
