@@ -356,7 +356,11 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
 
     // ---- residents (weights, parameters) --------------------------------------------------------
 
-    /** The resident array for key (made the first time), named in the program being recorded. */
+    /**
+     * The resident array for key (made the first time), named in the program being recorded.
+     * Keys of copied memory hold its scope as well: segments compare by address, and a file
+     * mapped after another one closed may get the same address.
+     */
     private Program.Resident resident(List<Object> key, MemorySegment source, Supplier<TornadoNativeArray> make) {
         Program.Resident r = residents.get(key);
         if (r == null) {
@@ -370,7 +374,7 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
     /** The raw 16-bit words of a BF16 weight [n, k], zero-padded to [np, kp]. */
     private Program.Resident weightWords(Tensor w, int n, int k, int np, int kp) {
         MemorySegment seg = w.segment();
-        return resident(List.of("bf16", seg, np, kp), seg, () -> {
+        return resident(List.of("bf16", seg, seg.scope(), np, kp), seg, () -> {
             ShortArray words = new ShortArray(Math.multiplyExact(np, kp));
             MemorySegment dst = words.getSegment();
             if (k == kp) {
@@ -397,7 +401,7 @@ public final class TornadoKernels extends JavaKernels implements AutoCloseable {
             throw new IllegalArgumentException("parameter " + p + " for " + n + " channels");
         }
         MemorySegment seg = p.isHeapF32() && p.deferredValues() == null ? MemorySegment.ofArray(p.data()) : p.segment();
-        return resident(List.of("f32", seg, padded), seg, () -> {
+        return resident(List.of("f32", seg, seg.scope(), padded), seg, () -> {
             FloatArray a = new FloatArray(padded);
             MemorySegment.copy(p.toF32().data(), 0, a.getSegment(), ValueLayout.JAVA_FLOAT, 0, n);
             return a;

@@ -8,7 +8,9 @@ import dev.anyrefill.tensor.Floats;
 import dev.anyrefill.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -99,6 +101,24 @@ class TornadoKernelsTest extends OnTornado {
         // happens on the device
         assertEquals(20 * 64 * 4, step.activationBytesToDevice());
         assertEquals(20 * 40 * 4, step.bytesToHost());
+    }
+
+    @Test
+    void aWeightInMemoryFreedAndAllocatedAgainIsSentAgain() {
+        // Each round's weight lives in memory freed at the end of the round; the allocator may
+        // hand the next round the same address, which must not find the old device copy.
+        Tensor x = randn(20, 64);
+        for (int round = 0; round < 3; round++) {
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment seg = arena.allocate(2L * 40 * 64, 64);
+                for (long i = 0; i < 40 * 64; i++) {
+                    seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Floats.f32ToBf16((float) random.nextGaussian() * 0.1f));
+                }
+                Tensor w = Tensor.view(DType.BF16, new int[] {40, 64}, seg);
+                close("linear, weight of round " + round + " at " + Long.toHexString(seg.address()),
+                        tornado.linear(x, w, null), cpu.linear(x, w, null));
+            }
+        }
     }
 
     @Test
