@@ -2,10 +2,8 @@ package dev.anyrefill.kernels.tornado;
 
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -46,7 +44,7 @@ final class BufferPool {
         }
     }
 
-    private final List<Buffer> all = new ArrayList<>();
+    private int made;
     private final Map<Integer, TreeMap<Integer, Buffer>> free = new HashMap<>();
     private final Set<Buffer> taken = new HashSet<>();
 
@@ -62,8 +60,7 @@ final class BufferPool {
                 }
             }
         }
-        Buffer b = new Buffer(all.size(), new FloatArray(Math.max(1, floats)));
-        all.add(b);
+        Buffer b = new Buffer(made++, new FloatArray(Math.max(1, floats)));
         taken.add(b);
         return b;
     }
@@ -74,19 +71,5 @@ final class BufferPool {
             throw new IllegalStateException("device buffer " + b + " returned twice");
         }
         free.computeIfAbsent(b.floats(), n -> new TreeMap<>()).put(b.id, b);
-    }
-
-    /** Buffers in use now. */
-    int inUse() {
-        return taken.size();
-    }
-
-    /** Bytes of all buffers the pool has made (host staging and, on the device, once per compiled program). */
-    long bytes() {
-        long sum = 0;
-        for (Buffer b : all) {
-            sum += b.array().getNumBytesOfSegment();
-        }
-        return sum;
     }
 }

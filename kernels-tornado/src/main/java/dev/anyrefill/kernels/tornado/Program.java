@@ -87,11 +87,9 @@ final class Program {
         return steps.isEmpty();
     }
 
-    /** Appends a launch; returns its index (which graph of the compiled chain runs it, {@link CompiledProgram#graphOf}). */
-    int add(Step step) {
+    void add(Step step) {
         steps.add(step);
         touched.addAll(Arrays.asList(step.writes()));
-        return steps.size() - 1;
     }
 
     /** Sends values in b at the run: copied now, so the run sees them as they are at this point. */
