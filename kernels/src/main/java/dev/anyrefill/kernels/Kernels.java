@@ -166,4 +166,66 @@ public interface Kernels {
     default Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, Activation act) {
         return activation(groupNorm(x, groups, weight, bias, eps), act);
     }
+
+    // ---- backward (training) ----------------------------------------------------------------
+    // Each operation's backward takes the forward's inputs (and what the forward saved, where
+    // recomputing it would cost a pass of its own: attention's log-sum-exp) and the gradient of
+    // the forward's output; it returns the gradients of the inputs. Weights are read in their
+    // stored type, as in the forward.
+
+    /** Attention's output and, per head and query, the log-sum-exp of its scaled scores. */
+    record AttentionOutput(Tensor out, Tensor lse) {
+    }
+
+    /** The gradients of attention's q, k, v, each of its input's shape. */
+    record AttentionGrads(Tensor dq, Tensor dk, Tensor dv) {
+    }
+
+    /** The gradients of a norm's input and of its per-channel parameters ([C]; null where none). */
+    record NormGrads(Tensor dx, Tensor dScale, Tensor dShift) {
+    }
+
+    /**
+     * {@link #attention(Tensor, Tensor, Tensor)} (FLUX's: non-causal, no bias, 1/sqrt(D)) that
+     * also returns lse [H, Lq], which {@link #attentionBackward} needs.
+     */
+    AttentionOutput attentionWithLogSumExp(Tensor q, Tensor k, Tensor v);
+
+    /**
+     * The backward of {@link #attentionWithLogSumExp}: q [Lq, H, D], k and v [Lk, H, D], out and
+     * dOut [Lq, H * D], lse [H, Lq]; never forms an L x L matrix.
+     */
+    AttentionGrads attentionBackward(Tensor q, Tensor k, Tensor v, AttentionOutput out, Tensor dOut);
+
+    /** dx = dy W, the input gradient of {@link #linear}: dy [M, N], w [N, K] in its stored type; returns [M, K]. */
+    Tensor linearBackwardInput(Tensor dy, Tensor w);
+
+    /** dW = dy^T x, the weight gradient of {@link #linear}: dy [M, N], x [M, K]; returns [N, K]. */
+    Tensor linearBackwardWeight(Tensor dy, Tensor x);
+
+    /** The sum over rows: [rows, C] to [C] (bias gradients; modulation gradients over tokens). */
+    Tensor sumRows(Tensor x);
+
+    /** dx = dy * act'(x), the backward of {@link #activation} (and of a linear's fused activation). */
+    Tensor activationBackward(Tensor x, Tensor dy, Activation act);
+
+    /** The backward of {@link #layerNormModulate}: dx, d scale and d shift (both [C]). */
+    NormGrads layerNormModulateBackward(Tensor x, Tensor shift, Tensor scale, float eps, Tensor dy);
+
+    /** The backward of {@link #rmsNorm}: dx and d scale. */
+    NormGrads rmsNormBackward(Tensor x, Tensor scale, float eps, Tensor dy);
+
+    /**
+     * The backward of {@link #rope}: each 2x2 rotation is orthogonal, so the input gradient is
+     * the output gradient rotated back, i.e. multiplied by the transposed matrices.
+     */
+    Tensor ropeBackward(Tensor dy, Tensor pe);
+
+    /**
+     * The backward of {@link #gatedResidual} ({@code residual + gate * x}): returns {dx, d gate};
+     * the residual's gradient is dOut itself.
+     */
+    default Tensor[] gatedResidualBackward(Tensor gate, Tensor x, Tensor dOut) {
+        return new Tensor[]{mul(dOut, gate), sumRows(mul(dOut, x))};
+    }
 }

@@ -184,4 +184,56 @@ public final class TimingKernels implements Kernels {
     public Tensor upsampleNearest2x(Tensor x) {
         return time("upsampleNearest2x", () -> inner.upsampleNearest2x(x));
     }
+
+    // ---- backward (training) ----------------------------------------------------------------
+
+    @Override
+    public AttentionOutput attentionWithLogSumExp(Tensor q, Tensor k, Tensor v) {
+        return time("attention", () -> inner.attentionWithLogSumExp(q, k, v));
+    }
+
+    @Override
+    public AttentionGrads attentionBackward(Tensor q, Tensor k, Tensor v, AttentionOutput out, Tensor dOut) {
+        return time("attentionBackward", () -> inner.attentionBackward(q, k, v, out, dOut));
+    }
+
+    @Override
+    public Tensor linearBackwardInput(Tensor dy, Tensor w) {
+        return time("linearBackwardInput", () -> inner.linearBackwardInput(dy, w));
+    }
+
+    @Override
+    public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
+        return time("linearBackwardWeight", () -> inner.linearBackwardWeight(dy, x));
+    }
+
+    @Override
+    public Tensor sumRows(Tensor x) {
+        return time("sumRows", () -> inner.sumRows(x));
+    }
+
+    @Override
+    public Tensor activationBackward(Tensor x, Tensor dy, Activation act) {
+        return time("activationBackward", () -> inner.activationBackward(x, dy, act));
+    }
+
+    @Override
+    public NormGrads layerNormModulateBackward(Tensor x, Tensor shift, Tensor scale, float eps, Tensor dy) {
+        return time("layerNormModulateBackward", () -> inner.layerNormModulateBackward(x, shift, scale, eps, dy));
+    }
+
+    @Override
+    public NormGrads rmsNormBackward(Tensor x, Tensor scale, float eps, Tensor dy) {
+        return time("rmsNormBackward", () -> inner.rmsNormBackward(x, scale, eps, dy));
+    }
+
+    @Override
+    public Tensor ropeBackward(Tensor dy, Tensor pe) {
+        return time("ropeBackward", () -> inner.ropeBackward(dy, pe));
+    }
+
+    @Override
+    public Tensor[] gatedResidualBackward(Tensor gate, Tensor x, Tensor dOut) {
+        return time("gatedResidualBackward", () -> inner.gatedResidualBackward(gate, x, dOut));
+    }
 }

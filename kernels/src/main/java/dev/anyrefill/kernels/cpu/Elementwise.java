@@ -149,4 +149,43 @@ public final class Elementwise {
             }
         });
     }
+
+    /** dx = dy * act'(x): the backward of {@link #activation}, from the activation's input x. */
+    public static void activationBackward(float[] x, float[] dy, Activation act, float[] dx) {
+        Parallel.forChunks(x.length, CHUNK, (from, to) -> {
+            int i = from;
+            int upper = from + F.loopBound(to - from);
+            for (; i < upper; i += F.length()) {
+                VectorMath.derivative(act, FloatVector.fromArray(F, x, i)).mul(FloatVector.fromArray(F, dy, i))
+                        .intoArray(dx, i);
+            }
+            for (; i < to; i++) {
+                dx[i] = VectorMath.derivative(act, x[i]) * dy[i];
+            }
+        });
+    }
+
+    /**
+     * out[j] = sum over the rows of a [rows, cols] of a[r, j]: bias and modulation gradients.
+     * Columns are split over the pool, so each thread owns its sums; each column adds its rows
+     * in order, so the result does not depend on the number of threads.
+     */
+    public static void columnSums(float[] a, int rows, int cols, float[] out) {
+        Parallel.forChunks(cols, 256, (from, to) -> {
+            int width = to - from;
+            java.util.Arrays.fill(out, from, to, 0f);
+            for (int r = 0; r < rows; r++) {
+                int off = r * cols + from;
+                int i = 0;
+                int upper = F.loopBound(width);
+                for (; i < upper; i += F.length()) {
+                    FloatVector.fromArray(F, a, off + i).add(FloatVector.fromArray(F, out, from + i))
+                            .intoArray(out, from + i);
+                }
+                for (; i < width; i++) {
+                    out[from + i] += a[off + i];
+                }
+            }
+        });
+    }
 }

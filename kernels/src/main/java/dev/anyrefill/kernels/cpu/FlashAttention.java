@@ -51,6 +51,16 @@ public final class FlashAttention {
      */
     public static float[] attention(float[] q, float[] k, float[] v, int lq, int lk, int heads, int d,
                                     float scale, float[] bias, int biasHeads, boolean causal) {
+        return attention(q, k, v, lq, lk, heads, d, scale, bias, biasHeads, causal, null);
+    }
+
+    /**
+     * As above, and where {@code lse} [heads, lq] is not null, each query's log-sum-exp of its
+     * (scaled, biased) scores, {@code max + ln(sum)} from the online softmax: all that the
+     * backward needs to recompute the probabilities ({@link FlashAttentionBackward}).
+     */
+    public static float[] attention(float[] q, float[] k, float[] v, int lq, int lk, int heads, int d,
+                                    float scale, float[] bias, int biasHeads, boolean causal, float[] lse) {
         int hd = heads * d;
         int keyGroups = (lk + MR - 1) / MR;
         int lkPad = keyGroups * MR;
@@ -103,6 +113,9 @@ public final class FlashAttention {
                 }
                 for (int r = 0; r < rows; r++) {
                     float inv = rowSum[r] == 0f ? 0f : 1f / rowSum[r];
+                    if (lse != null) {
+                        lse[h * lq + i0 + r] = rowMax[r] + (float) Math.log(rowSum[r]);
+                    }
                     int dst = (i0 + r) * hd + h * d;
                     for (int c = 0; c < d; c++) {
                         out[dst + c] = oT[c * BQ + r] * inv;

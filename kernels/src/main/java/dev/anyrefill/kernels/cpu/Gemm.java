@@ -53,19 +53,50 @@ public final class Gemm {
     private static final Scratch ROWS = new Scratch();
     private static final Scratch ROW = new Scratch();
 
+    /**
+     * How the second operand of {@code x B} is stored. The forward of a linear layer reads W
+     * [N, K] (B = W^T); its backward reads the same weight untransposed (dx = dy W) and the
+     * activations as they lie (dW = dy^T x), both of which store B [K, N]. Only the packing
+     * of B differs, so every product shares the packed kernel.
+     */
+    public enum Layout {
+        /** B = W^T with W [N, K]: rows of the stored matrix are output columns (nn.Linear). */
+        ROWS_ARE_OUTPUTS,
+        /** B [K, N] as stored: rows of the stored matrix run along the inner dimension. */
+        ROWS_ARE_INNER
+    }
+
     private Gemm() {
     }
 
     /** Multiplies x [M, K] by w [N, K]^T, adds bias [N] (or null) and applies act: out [M, N]. */
     public static void linear(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
+        multiply(x, m, k, w, Layout.ROWS_ARE_OUTPUTS, n, bias, act, out);
+    }
+
+    /**
+     * {@code out = act(x B + bias)}: x [M, K], B [K, N] stored as the layout says (in any
+     * weight type), bias [N] or null.
+     */
+    public static void multiply(float[] x, int m, int k, Tensor w, Layout layout, int n, float[] bias,
+                                Activation act, float[] out) {
         if (m < PACKED_MIN_ROWS) {
-            rowDots(x, m, k, w, n, bias, act, out);
+            if (layout == Layout.ROWS_ARE_OUTPUTS) {
+                rowDots(x, m, k, w, n, bias, act, out);
+            } else {
+                rowAxpys(x, m, k, w, n, bias, act, out);
+            }
         } else {
-            packed(x, m, k, w, n, bias, act, out);
+            packed(x, m, k, w, layout, n, bias, act, out);
         }
     }
 
     static void packed(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
+        packed(x, m, k, w, Layout.ROWS_ARE_OUTPUTS, n, bias, act, out);
+    }
+
+    static void packed(float[] x, int m, int k, Tensor w, Layout layout, int n, float[] bias, Activation act,
+                       float[] out) {
         int threads = Parallel.threads();
         int mTiles = (m + MC - 1) / MC;
         int stripsTotal = (n + NR - 1) / NR;
@@ -73,12 +104,17 @@ public final class Gemm {
         int stripsByMemory = Math.max(1, PANEL_FLOATS / (k * NR));
         int stripsForThreads = STRIPS_PER_TILE * Math.max(1, (4 * threads + mTiles - 1) / mTiles);
         int panelStrips = Math.min(stripsTotal, Math.max(stripsByMemory, Math.min(stripsForThreads, 4 * stripsByMemory)));
-        packed(x, m, k, w, n, bias, act, out, panelStrips);
+        packed(x, m, k, w, layout, n, bias, act, out, panelStrips);
     }
 
     /** The packed path with panels of at most {@code panelStrips} strips (tests use small ones). */
     static void packed(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out,
                        int panelStrips) {
+        packed(x, m, k, w, Layout.ROWS_ARE_OUTPUTS, n, bias, act, out, panelStrips);
+    }
+
+    static void packed(float[] x, int m, int k, Tensor w, Layout layout, int n, float[] bias, Activation act,
+                       float[] out, int panelStrips) {
         int mTiles = (m + MC - 1) / MC;
         int kBlocks = (k + KC - 1) / KC;
         int stripsTotal = (n + NR - 1) / NR;
@@ -89,7 +125,11 @@ public final class Gemm {
             int strips = Math.min(panelStrips, stripsTotal - s0);
             int n0 = s0 * NR;
             int panelCols = Math.min(n - n0, strips * NR);
-            packPanel(w, k, n0, panelCols, strips, pack);
+            if (layout == Layout.ROWS_ARE_OUTPUTS) {
+                packPanel(w, k, n0, panelCols, strips, pack);
+            } else {
+                packPanelInner(w, k, n, n0, panelCols, strips, pack);
+            }
             int sTiles = (strips + STRIPS_PER_TILE - 1) / STRIPS_PER_TILE;
             Parallel.forChunks(mTiles * sTiles, 1, (from, to) -> {
                 float[] cBuf = C_BUF.get(MC * C_STRIDE);
@@ -203,6 +243,50 @@ public final class Gemm {
                         }
                     }
                 }
+            }
+        });
+    }
+
+    /**
+     * {@link #packPanel} for B stored [K, N]: the NR weights a strip needs at each k are
+     * already side by side in row k, so each is widened straight into place.
+     */
+    static void packPanelInner(Tensor w, int k, int n, int n0, int cols, int strips, float[] pack) {
+        Parallel.forChunks(strips, 1, (from, to) -> {
+            for (int s = from; s < to; s++) {
+                int width = Math.min(NR, cols - s * NR);
+                for (int kb = 0; kb < k; kb += KC) {
+                    int kLen = Math.min(KC, k - kb);
+                    int dst = packOffset(kb, kLen, strips, s);
+                    for (int kk = 0; kk < kLen; kk++) {
+                        int at = dst + kk * NR;
+                        Widen.run(w, (long) (kb + kk) * n + n0 + s * NR, pack, at, width);
+                        Arrays.fill(pack, at + width, at + NR, 0f);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * The few-rows path for B stored [K, N]: each row k of B widened once and added, times
+     * x[i, k], into every output row i (columns split over the pool).
+     */
+    static void rowAxpys(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
+        Parallel.forChunks(n, 256, (from, to) -> {
+            int width = to - from;
+            float[] row = ROW.get(width);
+            for (int i = 0; i < m; i++) {
+                Arrays.fill(out, i * n + from, i * n + to, 0f);
+            }
+            for (int kk = 0; kk < k; kk++) {
+                Widen.run(w, (long) kk * n + from, row, 0, width);
+                for (int i = 0; i < m; i++) {
+                    VectorMath.axpy(out, i * n + from, x[i * k + kk], row, width);
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                VectorMath.biasActivation(out, i * n + from, width, bias, from, act);
             }
         });
     }

@@ -42,6 +42,55 @@ public final class VectorMath {
         };
     }
 
+    /**
+     * The derivative of the activation at every lane. GELU (tanh): with u = c (x + a x^3) and
+     * t = tanh(u) = 1 - 2 / (1 + e^(2u)), it is 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2);
+     * SiLU: s (1 + x (1 - s)) with s = sigmoid(x); quick GELU the same at 1.702 x.
+     */
+    public static FloatVector derivative(Activation act, FloatVector x) {
+        return switch (act) {
+            case NONE -> FloatVector.broadcast(F, 1f);
+            case GELU_TANH -> {
+                FloatVector x2 = x.mul(x);
+                FloatVector u = x2.mul(0.044715f).add(1f).mul(x).mul(SQRT_2_OVER_PI);
+                FloatVector t = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f)
+                        .div(exp(u.mul(2f)).add(1f)));
+                FloatVector du = x2.mul(3 * 0.044715f).add(1f).mul(SQRT_2_OVER_PI);
+                FloatVector oneMinusT2 = FloatVector.broadcast(F, 1f).sub(t.mul(t));
+                yield t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(oneMinusT2).mul(du));
+            }
+            case SILU -> sigmoidDerivative(x, FloatVector.broadcast(F, 1f).div(exp(x.neg()).add(1f)), 1f);
+            case QUICK_GELU -> sigmoidDerivative(x, FloatVector.broadcast(F, 1f).div(exp(x.mul(-1.702f)).add(1f)),
+                    1.702f);
+        };
+    }
+
+    /** d/dx of x * s(k x) with s the sigmoid: s + k x s (1 - s). */
+    private static FloatVector sigmoidDerivative(FloatVector x, FloatVector s, float k) {
+        return s.add(x.mul(k).mul(s).mul(FloatVector.broadcast(F, 1f).sub(s)));
+    }
+
+    /** The scalar twin of {@link #derivative(Activation, FloatVector)}. */
+    public static float derivative(Activation act, float x) {
+        return switch (act) {
+            case NONE -> 1f;
+            case GELU_TANH -> {
+                float u = SQRT_2_OVER_PI * (x + 0.044715f * x * x * x);
+                float t = 1f - 2f / (exp(2f * u) + 1f);
+                float du = SQRT_2_OVER_PI * (1f + 3 * 0.044715f * x * x);
+                yield 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * du;
+            }
+            case SILU -> {
+                float s = 1f / (exp(-x) + 1f);
+                yield s + x * s * (1f - s);
+            }
+            case QUICK_GELU -> {
+                float s = 1f / (exp(-1.702f * x) + 1f);
+                yield s + 1.702f * x * s * (1f - s);
+            }
+        };
+    }
+
     // e^x by Cody and Waite's reduction x = n ln2 + r, |r| <= ln2 / 2, and a polynomial for e^r
     // with minimax coefficients (as in Cephes' expf); the exponent n goes into the float's bits.
     private static final float LOG2E = 1.44269504088896341f;
@@ -191,5 +240,18 @@ public final class VectorMath {
             s += a[aOff + i] * b[bOff + i];
         }
         return s;
+    }
+
+    /** {@code y[yOff + i] += a * x[i]} for i in [0, n). */
+    public static void axpy(float[] y, int yOff, float a, float[] x, int n) {
+        int i = 0;
+        int upper = F.loopBound(n);
+        for (; i < upper; i += F.length()) {
+            FloatVector.fromArray(F, x, i).fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, y, yOff + i))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += a * x[i];
+        }
     }
 }
