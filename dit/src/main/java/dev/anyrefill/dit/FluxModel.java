@@ -76,10 +76,14 @@ public final class FluxModel {
 
     /** BFL's {@code vec}: time_in(emb(t)) + guidance_in(emb(guidance)) + vector_in(y); [hidden]. */
     public Tensor vec(double timestep, double guidance, Tensor y) {
+        return vec(TimestepEmbedding.of(timestep, 256), guidanceIn == null ? null : TimestepEmbedding.of(guidance, 256), y);
+    }
+
+    private Tensor vec(Tensor timeEmb, Tensor guidanceEmb, Tensor y) {
         Kernels k = kernels;
-        Tensor vec = timeIn.forward(k, TimestepEmbedding.of(timestep, 256));
+        Tensor vec = timeIn.forward(k, timeEmb);
         if (guidanceIn != null) {
-            vec = k.add(vec, guidanceIn.forward(k, TimestepEmbedding.of(guidance, 256)));
+            vec = k.add(vec, guidanceIn.forward(k, guidanceEmb));
         }
         return k.add(vec, vectorIn.forward(k, y));
     }
@@ -139,6 +143,91 @@ public final class FluxModel {
             img = k.sliceRows(x, lt, x.dim(0));                               // [Li, hidden]
             return pass.keep(finalLayer.forward(k, img, vec));                // [Li, out]
         }
+    }
+
+    // ---- training ----------------------------------------------------------------------------
+
+    /**
+     * What a training pass keeps for its backward: the embedders' inputs and each block's inputs
+     * (activation checkpointing: a block's inside is recomputed in its backward, so the whole
+     * model needs the activations of one block at a time).
+     */
+    public record Checkpoints(
+            Tensor img,                 // [Li, in] the image tokens
+            Tensor txt,                 // [Lt, context] the text embeddings
+            Tensor timeEmb,             // [256] timestep_embedding(t)
+            Tensor guidanceEmb,         // [256] timestep_embedding(guidance), or null without guidance_in
+            Tensor y,                   // [vecIn] the pooled text vector
+            Tensor vec,                 // [hidden]
+            Tensor pe,                  // [Lt + Li, D/2, 2, 2]
+            List<Tensor[]> doubleIn,    // {img [Li, hidden], txt [Lt, hidden]} per double block
+            List<Tensor> singleIn,      // [Lt + Li, hidden] per single block
+            Tensor finalIn,             // [Li, hidden] the image rows after the last block
+            Tensor velocity) {          // [Li, out]
+    }
+
+    /** The forward of {@link #forward(Tensor, Tensor, Tensor, Tensor, double, Tensor, double, Trace)}, keeping checkpoints. */
+    public Checkpoints forwardForTraining(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds, double timestep,
+                                          Tensor y, double guidance) {
+        checkInputs(img, imgIds, txt, txtIds);
+        Shapes.require("vec", y, config.vecInDim());
+        Kernels k = kernels;
+        Tensor timeEmb = TimestepEmbedding.of(timestep, 256);
+        Tensor guidanceEmb = guidanceIn == null ? null : TimestepEmbedding.of(guidance, 256);
+        Tensor vec = vec(timeEmb, guidanceEmb, y);
+        Tensor h = imgIn.forward(k, img);                                    // [Li, hidden]
+        Tensor t = txtIn.forward(k, txt);                                    // [Lt, hidden]
+        Tensor pe = peEmbedder.forward(k.concatRows(txtIds, imgIds));        // [Lt + Li, D/2, 2, 2]
+        List<Tensor[]> doubleIn = new ArrayList<>();
+        for (DoubleStreamBlock block : doubleBlocks) {
+            doubleIn.add(new Tensor[]{h, t});
+            Tensor[] out = block.forward(k, h, t, vec, pe);
+            h = out[0];
+            t = out[1];
+        }
+        List<Tensor> singleIn = new ArrayList<>();
+        Tensor x = k.concatRows(t, h);                                       // [Lt + Li, hidden]
+        for (SingleStreamBlock block : singleBlocks) {
+            singleIn.add(x);
+            x = block.forward(k, x, vec, pe);
+        }
+        Tensor finalIn = k.sliceRows(x, t.dim(0), x.dim(0));                 // [Li, hidden]
+        return new Checkpoints(img, txt, timeEmb, guidanceEmb, y, vec, pe, doubleIn, singleIn, finalIn,
+                finalLayer.forward(k, finalIn, vec));
+    }
+
+    /**
+     * The backward of {@link #forwardForTraining}: the gradient of the velocity [Li, out] into
+     * grads (the trained parameters' gradients), block by block in reverse.
+     */
+    public void backward(Checkpoints c, Tensor dVelocity, Gradients grads) {
+        Kernels k = kernels;
+        Tensor[] last = finalLayer.backward(k, c.finalIn(), c.vec(), dVelocity, grads);
+        Tensor dVec = last[1];
+        int lt = c.txt().dim(0);
+        Tensor dX = k.concatRows(Tensor.zeros(lt, config.hiddenSize()), last[0]);   // no gradient on text rows
+        for (int i = singleBlocks.size() - 1; i >= 0; i--) {
+            Tensor[] d = singleBlocks.get(i).backward(k, c.singleIn().get(i), c.vec(), c.pe(), dX, grads);
+            dX = d[0];
+            dVec = k.add(dVec, d[1]);
+        }
+        Tensor dTxt = k.sliceRows(dX, 0, lt);
+        Tensor dImg = k.sliceRows(dX, lt, dX.dim(0));
+        for (int i = doubleBlocks.size() - 1; i >= 0; i--) {
+            Tensor[] in = c.doubleIn().get(i);
+            Tensor[] d = doubleBlocks.get(i).backward(k, in[0], in[1], c.vec(), c.pe(), dImg, dTxt, grads);
+            dImg = d[0];
+            dTxt = d[1];
+            dVec = k.add(dVec, d[2]);
+        }
+        txtIn.backward(k, c.txt(), dTxt, grads);
+        imgIn.backward(k, c.img(), dImg, grads);
+        // vec = time_in(emb t) + guidance_in(emb g) + vector_in(y): each embedder gets all of dVec
+        timeIn.backward(k, c.timeEmb(), dVec, grads);
+        if (guidanceIn != null) {
+            guidanceIn.backward(k, c.guidanceEmb(), dVec, grads);
+        }
+        vectorIn.backward(k, c.y(), dVec, grads);
     }
 
     /**

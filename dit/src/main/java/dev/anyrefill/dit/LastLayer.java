@@ -19,10 +19,24 @@ public final class LastLayer {
 
     /** x [L, hidden], vec [hidden]; returns [L, out]. */
     public Tensor forward(Kernels k, Tensor x, Tensor vec) {
+        Tensor[] mod = modulation(k, vec);
+        return linear.forward(k, k.layerNormModulate(x, mod[0], mod[1], EPS));
+    }
+
+    /** The backward of forward(k, x, vec): dOut [L, out] to {dx, dVec}. */
+    public Tensor[] backward(Kernels k, Tensor x, Tensor vec, Tensor dOut, Gradients grads) {
+        Tensor[] mod = modulation(k, vec);
+        Tensor dNormed = linear.backward(k, k.layerNormModulate(x, mod[0], mod[1], EPS), dOut, grads);
+        Kernels.NormGrads n = k.layerNormModulateBackward(x, mod[0], mod[1], EPS, dNormed);
+        Tensor siluVec = k.activation(vec, Activation.SILU);
+        Tensor dMod = adaLNModulation.backward(k, siluVec, k.concatColumns(n.dShift(), n.dScale()), grads);
+        return new Tensor[]{n.dx(), k.activationBackward(vec, dMod, Activation.SILU)};
+    }
+
+    /** {shift, scale}, each [hidden], from adaLN_modulation(silu(vec)). */
+    private Tensor[] modulation(Kernels k, Tensor vec) {
         Tensor mod = adaLNModulation.forward(k, k.activation(vec, Activation.SILU)); // [2 hidden]
         int hidden = mod.cols() / 2;
-        Tensor shift = k.sliceColumns(mod, 0, hidden);
-        Tensor scale = k.sliceColumns(mod, hidden, 2 * hidden);
-        return linear.forward(k, k.layerNormModulate(x, shift, scale, EPS));
+        return new Tensor[]{k.sliceColumns(mod, 0, hidden), k.sliceColumns(mod, hidden, 2 * hidden)};
     }
 }

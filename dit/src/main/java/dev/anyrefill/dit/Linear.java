@@ -122,6 +122,25 @@ public final class Linear {
         return act == Activation.NONE ? h : k.activation(h, act);
     }
 
+    /**
+     * The backward of {@link #forward(Kernels, Tensor)}: dy [L, out] to dx [L, in]. x is the
+     * forward's input. Adds to grads d weight and d bias where they are trained and each trained
+     * adapter's dA and dB; every adapter passes its share of dx back.
+     */
+    public Tensor backward(Kernels k, Tensor x, Tensor dy, Gradients grads) {
+        Tensor dx = k.linearBackwardInput(dy, weight());                   // dy W: [L, in]
+        if (grads.wants(name + ".weight")) {
+            grads.add(name + ".weight", k.linearBackwardWeight(dy, x));    // dy^T x: [out, in]
+        }
+        if (bias() != null && grads.wants(name + ".bias")) {
+            grads.add(name + ".bias", k.sumRows(dy));                      // [out]
+        }
+        for (LoraAdapter a : adapters) {
+            dx = k.add(dx, a.backward(k, x, dy, grads));
+        }
+        return dx;
+    }
+
     @Override
     public String toString() {
         return name + " " + weight;

@@ -56,4 +56,24 @@ public record LoraAdapter(Tensor down, Tensor up, Tensor upBias, float scale, in
         }
         return k.concatColumns(parts.toArray(Tensor[]::new));
     }
+
+    /**
+     * The backward of {@link #addTo}: dh [L, out] (the layer's output gradient) to this
+     * adapter's share of dx [L, in]. A x is recomputed (a thin product, rank / out of the
+     * layer's) rather than kept. With u = A x and g = dh on this adapter's rows:
+     * dB = s g^T u, du = s g B, dA = du^T x, dx = du A. A trained adapter adds dA and dB to
+     * grads; the bias b, if any, stays frozen.
+     */
+    Tensor backward(Kernels k, Tensor x, Tensor dh, Gradients grads) {
+        Tensor g = rowOffset == 0 && rows() == dh.cols() ? dh
+                : k.sliceColumns(dh, rowOffset, rowOffset + rows());         // [L, rows]
+        Tensor u = k.linear(x, down, null, Activation.NONE);                 // [L, rank]
+        Tensor du = k.scale(k.linearBackwardInput(g, up), scale);            // [L, rank]
+        String module = grads.moduleOf(this);
+        if (module != null) {
+            grads.add(module + ".lora_B", k.scale(k.linearBackwardWeight(g, u), scale)); // [rows, rank]
+            grads.add(module + ".lora_A", k.linearBackwardWeight(du, x));                // [rank, in]
+        }
+        return k.linearBackwardInput(du, down);                              // [L, in]
+    }
 }

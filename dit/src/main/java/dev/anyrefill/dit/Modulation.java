@@ -10,7 +10,7 @@ import dev.anyrefill.weights.TensorSource;
  * sets for a double block (before attention, before the MLP), one for a single block.
  */
 public final class Modulation {
-    /** One (shift, scale, gate) set, each [hidden]. */
+    /** One (shift, scale, gate) set, each [hidden]; in a backward, their gradients. */
     public record ModulationOut(Tensor shift, Tensor scale, Tensor gate) {
     }
 
@@ -34,5 +34,18 @@ public final class Modulation {
         ModulationOut first = new ModulationOut(chunks[0], chunks[1], chunks[2]);
         return isDouble ? new ModulationOut[]{first, new ModulationOut(chunks[3], chunks[4], chunks[5])}
                 : new ModulationOut[]{first};
+    }
+
+    /** The backward of forward(k, vec): the gradients of each chunk, in forward's order, to d vec [hidden]. */
+    public Tensor backward(Kernels k, Tensor vec, ModulationOut[] dOut, Gradients grads) {
+        Tensor[] chunks = new Tensor[3 * dOut.length];
+        for (int i = 0; i < dOut.length; i++) {
+            chunks[3 * i] = dOut[i].shift();
+            chunks[3 * i + 1] = dOut[i].scale();
+            chunks[3 * i + 2] = dOut[i].gate();
+        }
+        Tensor dLin = k.concatColumns(chunks);                                   // [multiplier * hidden]
+        Tensor siluVec = k.activation(vec, Activation.SILU);
+        return k.activationBackward(vec, lin.backward(k, siluVec, dLin, grads), Activation.SILU);
     }
 }

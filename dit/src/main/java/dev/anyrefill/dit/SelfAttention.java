@@ -10,6 +10,15 @@ import dev.anyrefill.weights.TensorSource;
  * the pieces ({@link #qkv}, {@link #proj}) rather than one forward.
  */
 public final class SelfAttention {
+    /** What {@link #qkv} keeps for its backward. */
+    public record Qkv(
+            Tensor qRaw, // [L, H, D] q before the norm
+            Tensor kRaw, // [L, H, D] k before the norm
+            Tensor q,    // [L, H, D] normalised
+            Tensor k,    // [L, H, D] normalised
+            Tensor v) {  // [L, H, D]
+    }
+
     final Linear qkv;
     final QKNorm norm;
     final Linear proj;
@@ -22,11 +31,29 @@ public final class SelfAttention {
         this.numHeads = numHeads;
     }
 
-    /** x [L, hidden] to {q, k, v}, each [L, H, D], with q and k normalised. */
-    public Tensor[] qkv(Kernels k, Tensor x) {
-        Tensor[] qkvHeads = Attention.splitQkv(k, qkv.forward(k, x), numHeads);
+    /** x [L, hidden] to q, k, v, each [L, H, D], with q and k normalised. */
+    public Qkv qkv(Kernels k, Tensor x) {
+        return splitAndNorm(k, norm, qkv.forward(k, x), numHeads);
+    }
+
+    /** The backward of qkv(k, x): the gradients of q, k (normalised) and v to dx [L, hidden]. */
+    public Tensor qkvBackward(Kernels k, Tensor x, Qkv a, Tensor dq, Tensor dk, Tensor dv, Gradients grads) {
+        return qkv.backward(k, x, joinAndNormBackward(k, norm, a, dq, dk, dv, grads), grads);
+    }
+
+    /** BFL's {@code rearrange(qkv, "B L (K H D) -> K B H L D")} then the q/k norm: [L, 3 H D] to {@link Qkv}. */
+    static Qkv splitAndNorm(Kernels k, QKNorm norm, Tensor qkv, int heads) {
+        Tensor[] qkvHeads = Attention.splitQkv(k, qkv, heads);
         Tensor[] qk = norm.forward(k, qkvHeads[0], qkvHeads[1]);
-        return new Tensor[]{qk[0], qk[1], qkvHeads[2]};
+        return new Qkv(qkvHeads[0], qkvHeads[1], qk[0], qk[1], qkvHeads[2]);
+    }
+
+    /** The backward of {@link #splitAndNorm}: gradients of q, k, v [L, H, D] to that of qkv [L, 3 H D]. */
+    static Tensor joinAndNormBackward(Kernels k, QKNorm norm, Qkv a, Tensor dq, Tensor dk, Tensor dv,
+                                      Gradients grads) {
+        Tensor[] dqk = norm.backward(k, a.qRaw(), a.kRaw(), dq, dk, grads);
+        int l = dv.dim(0);
+        return k.concatColumns(dqk[0].reshape(l, -1), dqk[1].reshape(l, -1), dv.reshape(l, -1));
     }
 
     /** The output projection, [L, hidden] to [L, hidden]. */

@@ -20,6 +20,18 @@ public final class SingleStreamBlock {
     private final int hiddenSize;
     private final int numHeads;
 
+    /** What forward keeps for backward. */
+    record Activations(
+            Modulation.ModulationOut mod,   // shift, scale, gate [hidden]
+            Tensor xMod,                    // [L, hidden] (1 + scale) * norm(x) + shift
+            Tensor mlp,                     // [L, mlp] linear1's MLP columns, before GELU
+            SelfAttention.Qkv qkv,          // linear1's q, k (normalised), v [L, H, D]
+            Attention.Activations attention,
+            Tensor attnAndMlp,              // [L, hidden + mlp] cat(attention, GELU(mlp)): linear2's input
+            Tensor output,                  // [L, hidden] linear2's output
+            Tensor out) {                   // [L, hidden] x + gate * output
+    }
+
     SingleStreamBlock(TensorSource w, String prefix, int hiddenSize, int numHeads) {
         linear1 = Layers.linear(w, prefix + ".linear1");
         linear2 = Layers.linear(w, prefix + ".linear2");
@@ -31,18 +43,45 @@ public final class SingleStreamBlock {
 
     /** x [L, hidden] (text tokens first), vec [hidden], pe [L, D/2, 2, 2]; returns [L, hidden]. */
     public Tensor forward(Kernels k, Tensor x, Tensor vec, Tensor pe) {
+        return activations(k, x, vec, pe, false).out();
+    }
+
+    /** The forward, keeping every activation; {@code forBackward} also keeps attention's log-sum-exp. */
+    Activations activations(Kernels k, Tensor x, Tensor vec, Tensor pe, boolean forBackward) {
         Modulation.ModulationOut mod = modulation.forward(k, vec)[0];
         Tensor xMod = k.layerNormModulate(x, mod.shift(), mod.scale(), EPS);
         Tensor fused = linear1.forward(k, xMod);                                // [L, 3 hidden + mlp]
-        Tensor qkv = k.sliceColumns(fused, 0, 3 * hiddenSize);
+        Tensor qkvCols = k.sliceColumns(fused, 0, 3 * hiddenSize);
         Tensor mlp = k.sliceColumns(fused, 3 * hiddenSize, fused.cols());
 
-        Tensor[] heads = Attention.splitQkv(k, qkv, numHeads);                  // [L, H, D] each
-        Tensor[] qk = norm.forward(k, heads[0], heads[1]);
-        Tensor attn = Attention.attention(k, qk[0], qk[1], heads[2], pe);      // [L, hidden]
+        SelfAttention.Qkv qkv = SelfAttention.splitAndNorm(k, norm, qkvCols, numHeads); // [L, H, D] each
+        Attention.Activations attn = Attention.forward(k, qkv.q(), qkv.k(), qkv.v(), pe, forBackward);
 
         // compute activation in mlp stream, cat again and run second linear layer
-        Tensor output = linear2.forward(k, k.concatColumns(attn, k.activation(mlp, Activation.GELU_TANH)));
-        return k.gatedResidual(x, mod.gate(), output);
+        Tensor attnAndMlp = k.concatColumns(attn.out().out(), k.activation(mlp, Activation.GELU_TANH));
+        Tensor output = linear2.forward(k, attnAndMlp);
+        return new Activations(mod, xMod, mlp, qkv, attn, attnAndMlp, output, k.gatedResidual(x, mod.gate(), output));
+    }
+
+    /**
+     * The backward of forward(k, x, vec, pe): dOut [L, hidden] to {dx, dVec}, the block's inside
+     * recomputed from x first (activation checkpointing).
+     */
+    public Tensor[] backward(Kernels k, Tensor x, Tensor vec, Tensor pe, Tensor dOut, Gradients grads) {
+        Activations a = activations(k, x, vec, pe, true);
+        Tensor[] g = k.gatedResidualBackward(a.mod().gate(), a.output(), dOut);  // {dOutput, dGate}
+        Tensor dAttnAndMlp = linear2.backward(k, a.attnAndMlp(), g[0], grads);
+        Tensor dAttn = k.sliceColumns(dAttnAndMlp, 0, hiddenSize);
+        Tensor dMlp = k.activationBackward(a.mlp(),
+                k.sliceColumns(dAttnAndMlp, hiddenSize, dAttnAndMlp.cols()), Activation.GELU_TANH);
+
+        Tensor[] dqkv = Attention.backward(k, a.attention(), pe, dAttn);
+        Tensor dQkvCols = SelfAttention.joinAndNormBackward(k, norm, a.qkv(), dqkv[0], dqkv[1], dqkv[2], grads);
+        Tensor dXMod = linear1.backward(k, a.xMod(), k.concatColumns(dQkvCols, dMlp), grads);
+
+        Kernels.NormGrads n = k.layerNormModulateBackward(x, a.mod().shift(), a.mod().scale(), EPS, dXMod);
+        Tensor dVec = modulation.backward(k, vec,
+                new Modulation.ModulationOut[]{new Modulation.ModulationOut(n.dShift(), n.dScale(), g[1])}, grads);
+        return new Tensor[]{k.add(dOut, n.dx()), dVec};
     }
 }

@@ -1,0 +1,109 @@
+package dev.anyrefill.train;
+
+import dev.anyrefill.dit.FluxModel;
+import dev.anyrefill.dit.Gradients;
+import dev.anyrefill.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One optimiser step on a batch (DESIGN.md's training data flow): per sample, the noisy latent
+ * z_t, a training forward of the model on cat(z_t, img_cond), the rectified-flow loss and the
+ * backward into the trained parameters; the batch loss is the mean of the samples' (their
+ * gradients are accumulated sample by sample, which equals the batched mean). Then the
+ * gradients are checked finite, optionally clipped by their global norm, and AdamW steps.
+ */
+public final class TrainStep {
+    /** One training sample: packed latents and conditioning of one canvas, and its noise and time. */
+    public record Sample(
+            Tensor x0,      // [N, 64] clean packed latent
+            Tensor imgCond, // [N, 320] masked-image latent and mask (Fill), or null
+            Tensor txt,     // [L, context]
+            Tensor vec,     // [vecIn]
+            Tensor noise,   // [N, 64]
+            double t) {     // in [0, 1], 1 = pure noise
+    }
+
+    /** What a step computed: the batch loss, each sample's velocity, the gradients (before any clipping). */
+    public record Result(double loss, List<Tensor> velocities, Map<String, Tensor> grads, double gradNorm) {
+    }
+
+    private TrainStep() {
+    }
+
+    /**
+     * Forward and backward of the whole batch into grads (cleared first); no update.
+     *
+     * @param imgIds [N, axes], txtIds [L, axes]: the same for every sample
+     */
+    public static Result gradients(FluxModel model, Tensor imgIds, Tensor txtIds, double guidance, List<Sample> batch,
+                                   Gradients grads) {
+        grads.clear();
+        double loss = 0;
+        List<Tensor> velocities = new ArrayList<>();
+        for (Sample s : batch) {
+            Tensor zt = RectifiedFlow.noisy(s.x0(), s.noise(), s.t());
+            Tensor img = s.imgCond() == null ? zt : model.kernels().concatColumns(zt, s.imgCond());
+            FluxModel.Checkpoints c = model.forwardForTraining(img, imgIds, s.txt(), txtIds, s.t(), s.vec(), guidance);
+            RectifiedFlow.Loss l = RectifiedFlow.loss(c.velocity(), s.x0(), s.noise(), batch.size());
+            loss += l.value() / batch.size();
+            velocities.add(c.velocity());
+            model.backward(c, l.dVelocity(), grads);
+        }
+        return new Result(loss, velocities, grads.all(), globalNorm(grads.all()));
+    }
+
+    /**
+     * The update after {@link #gradients}: an error naming the first non-finite tensor (loss or
+     * gradient) before anything changes, then AdamW on the parameters with the gradients scaled
+     * down to a global norm of {@code maxGradNorm} where it is exceeded (0 or less: no clipping).
+     */
+    public static void update(AdamW optimizer, Map<String, Tensor> parameters, Result r, double maxGradNorm,
+                              int step) {
+        if (!Double.isFinite(r.loss())) {
+            throw new NonFiniteException("step " + step + ": the loss is " + r.loss());
+        }
+        for (Map.Entry<String, Tensor> e : r.grads().entrySet()) {
+            if (!allFinite(e.getValue())) {
+                throw new NonFiniteException("step " + step + ": the gradient of " + e.getKey()
+                        + " is not finite (NaN or infinity)");
+            }
+        }
+        double scale = maxGradNorm > 0 && r.gradNorm() > maxGradNorm ? maxGradNorm / r.gradNorm() : 1;
+        optimizer.step(parameters, r.grads(), scale);
+        for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
+            if (!allFinite(e.getValue())) {
+                throw new NonFiniteException("step " + step + ": parameter " + e.getKey() + " became non-finite");
+            }
+        }
+    }
+
+    /** sqrt of the sum of squares of every gradient. */
+    static double globalNorm(Map<String, Tensor> grads) {
+        double s = 0;
+        for (Tensor g : grads.values()) {
+            for (float x : g.data()) {
+                s += (double) x * x;
+            }
+        }
+        return Math.sqrt(s);
+    }
+
+    static boolean allFinite(Tensor t) {
+        for (float x : t.data()) {
+            if (!Float.isFinite(x)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Training produced a NaN or an infinity: the message names the step and the tensor. */
+    public static final class NonFiniteException extends IllegalStateException {
+        public NonFiniteException(String message) {
+            super(message);
+        }
+    }
+}
