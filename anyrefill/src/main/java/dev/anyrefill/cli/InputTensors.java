@@ -25,6 +25,20 @@ final class InputTensors implements AutoCloseable {
         return file.contains(name);
     }
 
+    /** The stored shape of a tensor the file has. */
+    int[] shapeOf(String name) {
+        return file.get(name).shape();
+    }
+
+    Path path() {
+        return path;
+    }
+
+    /** The file's metadata (string to string). */
+    java.util.Map<String, String> metadata() {
+        return file.metadata();
+    }
+
     /** The tensor, F32, with a leading batch dimension of 1 dropped when shape needs one dimension less. */
     Tensor get(String name, int... shape) {
         if (!file.contains(name)) {

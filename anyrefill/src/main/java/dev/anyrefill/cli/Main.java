@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
                 TokenizeCommand.class,
                 TextCommand.class,
                 EncodePromptCommand.class,
+                TrainStepCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {

@@ -7,13 +7,15 @@ import dev.anyrefill.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One optimiser step on a batch (DESIGN.md's training data flow): per sample, the noisy latent
  * z_t, a training forward of the model on cat(z_t, img_cond), the rectified-flow loss and the
  * backward into the trained parameters; the batch loss is the mean of the samples' (their
  * gradients are accumulated sample by sample, which equals the batched mean). Then the
- * gradients are checked finite, optionally clipped by their global norm, and AdamW steps.
+ * trained parameters' gradients are checked finite, optionally clipped by their global norm,
+ * and AdamW steps.
  */
 public final class TrainStep {
     /** One training sample: packed latents and conditioning of one canvas, and its noise and time. */
@@ -27,7 +29,20 @@ public final class TrainStep {
     }
 
     /** What a step computed: the batch loss, each sample's velocity, the gradients (before any clipping). */
-    public record Result(double loss, List<Tensor> velocities, Map<String, Tensor> grads, double gradNorm) {
+    public record Result(double loss, List<Tensor> velocities, Map<String, Tensor> grads) {
+        /** The global norm of the gradients of the given parameters: sqrt of the sum of their squares. */
+        public double gradNorm(Set<String> parameters) {
+            double s = 0;
+            for (String name : parameters) {
+                Tensor g = grads.get(name);
+                if (g != null) {
+                    for (float x : g.data()) {
+                        s += (double) x * x;
+                    }
+                }
+            }
+            return Math.sqrt(s);
+        }
     }
 
     private TrainStep() {
@@ -52,7 +67,7 @@ public final class TrainStep {
             velocities.add(c.velocity());
             model.backward(c, l.dVelocity(), grads);
         }
-        return new Result(loss, velocities, grads.all(), globalNorm(grads.all()));
+        return new Result(loss, velocities, grads.all());
     }
 
     /**
@@ -65,30 +80,21 @@ public final class TrainStep {
         if (!Double.isFinite(r.loss())) {
             throw new NonFiniteException("step " + step + ": the loss is " + r.loss());
         }
-        for (Map.Entry<String, Tensor> e : r.grads().entrySet()) {
-            if (!allFinite(e.getValue())) {
-                throw new NonFiniteException("step " + step + ": the gradient of " + e.getKey()
+        for (String name : parameters.keySet()) {
+            Tensor g = r.grads().get(name);
+            if (g != null && !allFinite(g)) {
+                throw new NonFiniteException("step " + step + ": the gradient of " + name
                         + " is not finite (NaN or infinity)");
             }
         }
-        double scale = maxGradNorm > 0 && r.gradNorm() > maxGradNorm ? maxGradNorm / r.gradNorm() : 1;
+        double norm = r.gradNorm(parameters.keySet());
+        double scale = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / norm : 1;
         optimizer.step(parameters, r.grads(), scale);
         for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
             if (!allFinite(e.getValue())) {
                 throw new NonFiniteException("step " + step + ": parameter " + e.getKey() + " became non-finite");
             }
         }
-    }
-
-    /** sqrt of the sum of squares of every gradient. */
-    static double globalNorm(Map<String, Tensor> grads) {
-        double s = 0;
-        for (Tensor g : grads.values()) {
-            for (float x : g.data()) {
-                s += (double) x * x;
-            }
-        }
-        return Math.sqrt(s);
     }
 
     static boolean allFinite(Tensor t) {

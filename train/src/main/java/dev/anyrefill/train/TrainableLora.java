@@ -62,7 +62,7 @@ public final class TrainableLora {
                 a[i] = (float) rnd.nextDouble(-bound, bound);
             }
             modules.add(module(layer.name(), Tensor.wrap(a, rank, in), Tensor.zeros(layer.outFeatures(), rank),
-                    (float) (alpha / rank), 0));
+                    (float) (alpha / rank), 0, "new LoRA on " + layer.name()));
         }
         if (modules.isEmpty()) {
             throw new IllegalArgumentException("the LoRA target pattern '" + targets + "' matches no linear layer");
@@ -81,13 +81,14 @@ public final class TrainableLora {
                 throw new IllegalArgumentException(file.origin() + ": key '" + m.keys().getFirst()
                         + "' has a B bias, which training does not support");
             }
-            modules.add(module(m.bflModule(), m.down().toF32(), m.up().toF32(), (float) m.scale(1.0), m.rowOffset()));
+            modules.add(module(m.bflModule(), m.down().toF32(), m.up().toF32(), (float) m.scale(1.0), m.rowOffset(),
+                    file.origin() + ": key '" + m.keys().getFirst() + "'"));
         }
         return new TrainableLora(modules);
     }
 
-    private static Module module(String name, Tensor a, Tensor b, float scale, int rowOffset) {
-        LoraAdapter adapter = new LoraAdapter(a, b, null, scale, rowOffset, "trained LoRA on " + name);
+    private static Module module(String name, Tensor a, Tensor b, float scale, int rowOffset, String source) {
+        LoraAdapter adapter = new LoraAdapter(a, b, null, scale, rowOffset, source);
         return new Module(name, a, b, scale, rowOffset, adapter);
     }
 
