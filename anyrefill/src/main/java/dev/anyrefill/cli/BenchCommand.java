@@ -77,6 +77,10 @@ final class BenchCommand implements Callable<Integer> {
                     + "weights (default 0: none).")
     int loraRank;
 
+    @Option(names = "--train", description = "Time one LoRA training step instead (forward, loss, backward into a "
+            + "fresh LoRA of rank --lora-rank on AnyRefill's targets, AdamW); see README, Training.")
+    boolean train;
+
     @Option(names = "--lora-mode", defaultValue = "runtime", paramLabel = "MODE",
             description = "With --lora-rank: runtime (two thin matmuls per layer) or merged (W0 + s B A copied once, F32).")
     String loraMode;
@@ -102,6 +106,16 @@ final class BenchCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             FluxModel model = new FluxModel(FluxCheckpoint.of(weights), kernels);
             double generateSeconds = (System.nanoTime() - t0) / 1e9;
+            if (train) {
+                if (loraRank < 1) {
+                    throw new IllegalArgumentException("--train needs --lora-rank R >= 1 (the paper's is 128)");
+                }
+                if (!Backends.JAVA.equals(inner.name())) {
+                    System.err.println("backend " + inner.name() + ": training runs its backward on the Java kernels");
+                }
+                System.out.println(TrainBench.run(model, kernels, loraRank, imageTokens, textTokens, warmup, seed));
+                return 0;
+            }
             String lora = loraRank > 0 ? applyLora(model, mode) : "null";
 
             SplittableRandom random = new SplittableRandom(seed);

@@ -136,7 +136,7 @@ public final class Linear {
             grads.add(name + ".bias", k.sumRows(dy));                      // [out]
         }
         for (LoraAdapter a : adapters) {
-            dx = k.add(dx, a.backward(k, x, dy, grads));
+            k.axpyInPlace(dx, 1f, a.backward(k, x, dy, grads));            // dx is ours: add in place
         }
         return dx;
     }

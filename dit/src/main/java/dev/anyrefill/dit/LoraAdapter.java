@@ -40,7 +40,9 @@ public record LoraAdapter(Tensor down, Tensor up, Tensor upBias, float scale, in
     /** {@code h + s * (B (A x) + b)} on this adapter's rows; x [L, in], h [L, out]. */
     Tensor addTo(Kernels k, Tensor x, Tensor h) {
         Tensor ax = k.linear(x, down, null, Activation.NONE);          // [L, rank]
-        Tensor delta = k.scale(k.linear(ax, up, upBias, Activation.NONE), scale); // [L, rows]
+        // s B (A x): the scale goes on the narrow A x (rank columns), not on the [L, rows] result
+        Tensor delta = upBias == null ? k.linear(k.scale(ax, scale), up, null, Activation.NONE)
+                : k.scale(k.linear(ax, up, upBias, Activation.NONE), scale);         // [L, rows]
         int out = h.cols();
         if (rowOffset == 0 && rows() == out) {
             return k.add(h, delta);

@@ -1,9 +1,13 @@
 package dev.anyrefill.kernels.cpu;
 
 import dev.anyrefill.kernels.Parallel;
-import dev.anyrefill.kernels.cpu.BlockProduct.View;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
+
+import static dev.anyrefill.kernels.cpu.MicroKernel.MR;
+import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 
 /**
  * The backward of non-causal, unbiased attention {@code O = softmax(scale Q K^T) V} (FLUX's),
@@ -12,20 +16,23 @@ import java.util.Arrays;
  * exist. Per tile of {@link #BQ} queries and {@link #BK} keys:
  * <pre>
  *   P  = exp(scale Q K^T - lse)         the forward's probabilities
- *   dV += P^T dO
  *   dP = dO V^T
  *   dS = P * (dP - D),  D = rowsum(dO * O)   (the softmax's backward; D once per query)
- *   dQ += scale dS K,   dK += scale dS^T Q
+ *   dV += P^T dO,   dK += scale dS^T Q,   dQ += scale dS K
  * </pre>
- * One task per head, so every task owns its columns of dQ, dK and dV and nothing is shared;
- * the five products run on {@link BlockProduct}.
+ * One task per head, so each task owns its columns of dQ, dK and dV and nothing is shared.
+ * All five products run on the {@link MicroKernel}: Q, K, V and dO are packed once per head
+ * in the orders the products read them ({@link HeadPacks}); only P and dS, which change per
+ * tile, are packed per tile (a 1/d share of the tile's arithmetic).
  */
 public final class FlashAttentionBackward {
-    static final int BQ = 64;
-    static final int BK = 64;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Queries per tile: a whole number of micro-kernel row groups. */
+    static final int BQ = 22 * MR;
+    /** Keys per tile: a whole number of packed strips, about 96. */
+    static final int BK = Math.max(1, 96 / NR) * NR;
 
-    private static final Scratch P = new Scratch();
-    private static final Scratch DP = new Scratch();
+    private static final Scratch TILES = new Scratch();
     private static final Scratch D = new Scratch();
 
     private FlashAttentionBackward() {
@@ -43,8 +50,13 @@ public final class FlashAttentionBackward {
         Arrays.fill(dk, 0f);
         Arrays.fill(dv, 0f);
         Parallel.forRange(heads, h -> {
-            float[] p = P.get(BQ * BK);
-            float[] dp = DP.get(BQ * BK);
+            HeadPacks p = HeadPacks.of(q, k, v, dOut, h, lq, lk, hd, d);
+            float[] tiles = TILES.get(5 * BQ * BK);
+            int sOff = 0;                // S, then P: [BQ, BK] row-major
+            int dpOff = BQ * BK;         // dP, then scale dS: [BQ, BK]
+            int pT = 2 * BQ * BK;        // P^T packed as A (groups of MR keys, queries along k)
+            int dsT = 3 * BQ * BK;       // (scale dS)^T packed as A
+            int dsA = 4 * BQ * BK;       // scale dS packed as A (groups of MR queries, keys along k)
             float[] dRow = D.get(lq);
             int col = h * d;
             for (int i = 0; i < lq; i++) {
@@ -52,33 +64,153 @@ public final class FlashAttentionBackward {
             }
             for (int j0 = 0; j0 < lk; j0 += BK) {
                 int kn = Math.min(BK, lk - j0);
-                View kT = new View(k, j0 * hd + col, 1, hd);      // K_j^T [d, kn]
-                View vT = new View(v, j0 * hd + col, 1, hd);      // V_j^T [d, kn]
-                View kj = new View(k, j0 * hd + col, hd, 1);      // K_j [kn, d]
                 for (int i0 = 0; i0 < lq; i0 += BQ) {
                     int qn = Math.min(BQ, lq - i0);
-                    View qi = new View(q, i0 * hd + col, hd, 1);      // Q_i [qn, d]
-                    View dOi = new View(dOut, i0 * hd + col, hd, 1);  // dO_i [qn, d]
-                    Arrays.fill(p, 0, qn * BK, 0f);
-                    Arrays.fill(dp, 0, qn * BK, 0f);
-                    BlockProduct.multiplyAdd(qi, kT, qn, kn, d, p, 0, BK);     // S = Q K^T
-                    BlockProduct.multiplyAdd(dOi, vT, qn, kn, d, dp, 0, BK);   // dP = dO V^T
-                    for (int r = 0; r < qn; r++) {
-                        float l = lse[h * lq + i0 + r];
-                        float di = dRow[i0 + r];
-                        for (int c = 0; c < kn; c++) {
-                            int at = r * BK + c;
-                            float pr = VectorMath.exp(scale * p[at] - l);
-                            p[at] = pr;
-                            dp[at] = scale * pr * (dp[at] - di);                // scale dS
-                        }
-                    }
-                    // dV_j += P^T dO_i, dK_j += (scale dS)^T Q_i, dQ_i += (scale dS) K_j
-                    BlockProduct.multiplyAdd(new View(p, 0, 1, BK), dOi, kn, d, qn, dv, j0 * hd + col, hd);
-                    BlockProduct.multiplyAdd(new View(dp, 0, 1, BK), qi, kn, d, qn, dk, j0 * hd + col, hd);
-                    BlockProduct.multiplyAdd(new View(dp, 0, BK, 1), kj, qn, d, kn, dq, i0 * hd + col, hd);
+                    Arrays.fill(tiles, 0, 2 * BQ * BK, 0f);
+                    // S = Q_i K_j^T and dP = dO_i V_j^T, channels along k
+                    product(p.qA(), i0 * d, qn, p.kB(), j0 * d, kn, d, tiles, sOff, BK);
+                    product(p.dOA(), i0 * d, qn, p.vB(), j0 * d, kn, d, tiles, dpOff, BK);
+                    probabilitiesAndScores(tiles, sOff, dpOff, qn, kn, lse, h * lq + i0, dRow, i0, scale);
+                    packTransposed(tiles, sOff, qn, kn, tiles, pT);
+                    packTransposed(tiles, dpOff, qn, kn, tiles, dsT);
+                    packRows(tiles, dpOff, qn, kn, tiles, dsA);
+                    // dV_j += P^T dO_i and dK_j += (scale dS)^T Q_i (queries along k), dQ_i += (scale dS) K_j (keys along k)
+                    accumulate(tiles, pT, kn, p.dOC(), lq, i0, qn, d, dv, j0 * hd + col, hd);
+                    accumulate(tiles, dsT, kn, p.qC(), lq, i0, qn, d, dk, j0 * hd + col, hd);
+                    accumulate(tiles, dsA, qn, p.kC(), lk, j0, kn, d, dq, i0 * hd + col, hd);
                 }
             }
         });
+    }
+
+    /**
+     * C[rows x cols] (row-major at cOff, stride ldc) += A B over kLen: A packed in groups of MR
+     * rows from row offset {@code aOff} (already times kLen), B in strips of NR columns from
+     * column offset {@code bOff} (already times kLen).
+     */
+    private static void product(float[] a, int aOff, int rows, float[] b, int bOff, int cols, int kLen,
+                                float[] c, int cOff, int ldc) {
+        for (int g = 0; g < rows; g += MR) {
+            for (int s = 0; s < cols; s += NR) {
+                MicroKernel.multiplyAdd(a, aOff + g * kLen, Math.min(MR, rows - g), b, bOff + s * kLen, kLen,
+                        c, cOff + g * ldc + s, ldc, Math.min(NR, cols - s));
+            }
+        }
+    }
+
+    /**
+     * C[rows x d] += A B where A (rows x kLen, packed at aOff in groups of MR rows) is a tile's
+     * P^T, dS^T or dS and B is the per-head pack whose k runs over tokens [k0, k0 + kLen):
+     * strips of NR channels, {@code tokens} long each.
+     */
+    private static void accumulate(float[] a, int aOff, int rows, float[] b, int tokens, int k0, int kLen, int d,
+                                   float[] c, int cOff, int ldc) {
+        for (int g = 0; g < rows; g += MR) {
+            for (int s = 0; s < d; s += NR) {
+                MicroKernel.multiplyAdd(a, aOff + g * kLen, Math.min(MR, rows - g), b, (s * tokens + k0 * NR), kLen,
+                        c, cOff + g * ldc + s, ldc, Math.min(NR, d - s));
+            }
+        }
+    }
+
+    /** S becomes P = exp(scale S - lse) and dP becomes scale P (dP - D), row by row, a vector at a time. */
+    private static void probabilitiesAndScores(float[] t, int sOff, int dpOff, int qn, int kn, float[] lse,
+                                               int lseOff, float[] dRow, int i0, float scale) {
+        int upper = F.loopBound(kn);
+        for (int r = 0; r < qn; r++) {
+            float l = lse[lseOff + r];
+            float di = dRow[i0 + r];
+            int s0 = sOff + r * BK;
+            int p0 = dpOff + r * BK;
+            int c = 0;
+            for (; c < upper; c += F.length()) {
+                FloatVector p = VectorMath.exp(FloatVector.fromArray(F, t, s0 + c).mul(scale).sub(l));
+                p.intoArray(t, s0 + c);
+                FloatVector.fromArray(F, t, p0 + c).sub(di).mul(p).mul(scale).intoArray(t, p0 + c);
+            }
+            for (; c < kn; c++) {
+                float p = VectorMath.exp(scale * t[s0 + c] - l);
+                t[s0 + c] = p;
+                t[p0 + c] = scale * p * (t[p0 + c] - di);
+            }
+        }
+    }
+
+    /** A tile [qn x kn] (stride BK) as A of its transpose: groups of MR keys, queries along k. */
+    private static void packTransposed(float[] t, int off, int qn, int kn, float[] dst, int dstOff) {
+        for (int g = 0; g < kn; g += MR) {
+            int base = dstOff + g * qn;
+            for (int q = 0; q < qn; q++) {
+                for (int r = 0; r < MR; r++) {
+                    dst[base + q * MR + r] = g + r < kn ? t[off + q * BK + g + r] : 0f;
+                }
+            }
+        }
+    }
+
+    /** A tile [qn x kn] (stride BK) as A: groups of MR queries, keys along k. */
+    private static void packRows(float[] t, int off, int qn, int kn, float[] dst, int dstOff) {
+        for (int g = 0; g < qn; g += MR) {
+            MicroKernel.packRows(t, off + g * BK, BK, Math.min(MR, qn - g), kn, dst, dstOff + g * kn);
+        }
+    }
+
+    /**
+     * One head's Q, K, V and dO packed once, in the order each product reads them. "A" packs:
+     * groups of MR tokens, channels along k ({@code x[(g * d + c) * MR + r]}, g counted in
+     * tokens); "B over tokens": strips of NR tokens, channels along k; "C": strips of NR
+     * channels, tokens along k ({@code x[(s * tokens + t) * NR + j]}, s counted in channels).
+     */
+    record HeadPacks(float[] qA, float[] dOA, float[] kB, float[] vB, float[] qC, float[] dOC, float[] kC) {
+        private static final Scratch[] SCRATCH = {new Scratch(), new Scratch(), new Scratch(), new Scratch(),
+                new Scratch(), new Scratch(), new Scratch()};
+
+        static HeadPacks of(float[] q, float[] k, float[] v, float[] dOut, int h, int lq, int lk, int hd, int d) {
+            int col = h * d;
+            return new HeadPacks(
+                    groups(q, col, lq, hd, d, SCRATCH[0]), groups(dOut, col, lq, hd, d, SCRATCH[1]),
+                    strips(k, col, lk, hd, d, SCRATCH[2]), strips(v, col, lk, hd, d, SCRATCH[3]),
+                    channelStrips(q, col, lq, hd, d, SCRATCH[4]), channelStrips(dOut, col, lq, hd, d, SCRATCH[5]),
+                    channelStrips(k, col, lk, hd, d, SCRATCH[6]));
+        }
+
+        /** Groups of MR tokens, channels along k. */
+        private static float[] groups(float[] x, int col, int tokens, int hd, int d, Scratch s) {
+            int padded = (tokens + MR - 1) / MR * MR;
+            float[] p = s.get(padded * d);
+            for (int g = 0; g < padded; g += MR) {
+                MicroKernel.packRows(x, g * hd + col, hd, Math.min(MR, tokens - g), d, p, g * d);
+            }
+            return p;
+        }
+
+        /** Strips of NR tokens, channels along k: {@code p[(s * d + c) * NR + j]} = x[s NR + j, c], s in strips. */
+        private static float[] strips(float[] x, int col, int tokens, int hd, int d, Scratch s) {
+            int padded = (tokens + NR - 1) / NR * NR;
+            float[] p = s.get(padded * d);
+            for (int t = 0; t < padded; t++) {
+                int base = (t / NR) * d * NR + t % NR;
+                for (int c = 0; c < d; c++) {
+                    p[base + c * NR] = t < tokens ? x[t * hd + col + c] : 0f;
+                }
+            }
+            return p;
+        }
+
+        /** Strips of NR channels, tokens along k. */
+        private static float[] channelStrips(float[] x, int col, int tokens, int hd, int d, Scratch s) {
+            int strips = (d + NR - 1) / NR;
+            float[] p = s.get(strips * tokens * NR);
+            for (int st = 0; st < strips; st++) {
+                for (int t = 0; t < tokens; t++) {
+                    int dst = (st * tokens + t) * NR;
+                    for (int j = 0; j < NR; j++) {
+                        int c = st * NR + j;
+                        p[dst + j] = c < d ? x[t * hd + col + c] : 0f;
+                    }
+                }
+            }
+            return p;
+        }
     }
 }

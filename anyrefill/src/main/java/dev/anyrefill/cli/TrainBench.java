@@ -1,0 +1,141 @@
+package dev.anyrefill.cli;
+
+import dev.anyrefill.dit.FluxModel;
+import dev.anyrefill.dit.Gradients;
+import dev.anyrefill.kernels.TimingKernels;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.train.AdamW;
+import dev.anyrefill.train.RectifiedFlow;
+import dev.anyrefill.train.TrainableLora;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * {@code anyrefill bench --train}: one LoRA training step at real width (forward, loss,
+ * backward into the LoRA, AdamW), after warm-up steps, on the model {@link BenchCommand}
+ * builds. Reports the step's seconds, its forward and backward parts with the kernel
+ * operations of each, GFLOP by the formula below and the peak heap during the step.
+ *
+ * <p>FLOP per block, with T tokens: the forward's {@code 2 * 113.2e6 * T} for the linears and
+ * {@code 4 T^2 3072} for attention, run twice (the pass, and its recomputation inside the
+ * backward: activation checkpointing); the backward's input gradients, {@code 2 * 113.2e6 * T}
+ * for the frozen linears and {@code 10 T^2 3072} for attention (five products to the forward's
+ * two); and the LoRA's products, {@code 2 r (in + out)} per token and linear in each forward,
+ * {@code 2 r (3 in + 2 out)} in the backward.
+ */
+final class TrainBench {
+    private TrainBench() {
+    }
+
+    /** The JSON line of one timed step. */
+    static String run(FluxModel model, TimingKernels kernels, int rank, int imageTokens, int textTokens, int warmup,
+                      long seed) {
+        TrainableLora lora = TrainableLora.fresh(model, TrainableLora.ANYREFILL_TARGETS, rank, rank, seed);
+        lora.attach(model);
+        SplittableRandom random = new SplittableRandom(seed);
+        var c = model.config();
+        Tensor x0 = gaussian(random, imageTokens, c.outChannels());
+        Tensor noise = gaussian(random, imageTokens, c.outChannels());
+        Tensor zt = RectifiedFlow.noisy(x0, noise, 0.5);
+        Tensor img = kernels.concatColumns(zt, gaussian(random, imageTokens, c.inChannels() - c.outChannels()));
+        Tensor imgIds = BenchCommand.canvasIds(imageTokens);
+        Tensor txt = gaussian(random, textTokens, c.contextInDim());
+        Tensor txtIds = Tensor.zeros(textTokens, 3);
+        Tensor y = gaussian(random, c.vecInDim());
+        AdamW adam = new AdamW(AdamW.Settings.defaults(1e-4));
+        Map<String, Tensor> params = lora.parameters();
+
+        Supplier<double[]> step = () -> {
+            long t0 = System.nanoTime();
+            FluxModel.Checkpoints saved = model.forwardForTraining(img, imgIds, txt, txtIds, 0.5, y, 1.0);
+            RectifiedFlow.Loss loss = RectifiedFlow.loss(saved.velocity(), x0, noise, 1);
+            long t1 = System.nanoTime();
+            Gradients grads = Gradients.loraOnly();
+            lora.register(grads);
+            model.backward(saved, loss.dVelocity(), grads);
+            adam.step(params, grads.all(), 1);
+            long t2 = System.nanoTime();
+            return new double[]{(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+        };
+        long w0 = System.nanoTime();
+        for (int i = 0; i < warmup; i++) {
+            step.get();
+        }
+        double warmupSeconds = (System.nanoTime() - w0) / 1e9;
+
+        kernels.reset();
+        Map<String, double[]> forwardOps;
+        double[] seconds;
+        long peak;
+        long live;
+        try (HeapPeak heap = new HeapPeak()) {
+            long t0 = System.nanoTime();
+            FluxModel.Checkpoints saved = model.forwardForTraining(img, imgIds, txt, txtIds, 0.5, y, 1.0);
+            RectifiedFlow.Loss loss = RectifiedFlow.loss(saved.velocity(), x0, noise, 1);
+            long t1 = System.nanoTime();
+            forwardOps = snapshot(kernels);
+            kernels.reset();
+            Gradients grads = Gradients.loraOnly();
+            lora.register(grads);
+            model.backward(saved, loss.dVelocity(), grads);
+            adam.step(params, grads.all(), 1);
+            long t2 = System.nanoTime();
+            seconds = new double[]{(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+            peak = heap.peakAboveBaseline();
+            live = heap.liveAboveBaseline();
+        }
+        Map<String, double[]> backwardOps = snapshot(kernels);
+
+        double gflop = gflop(model, lora, imageTokens, textTokens);
+        double total = seconds[0] + seconds[1];
+        long loraParams = params.values().stream().mapToLong(Tensor::size).sum();
+        return String.format(Locale.ROOT, "{\"train\":true,\"seconds\":%.3f,\"forward_seconds\":%.3f,"
+                        + "\"backward_and_adamw_seconds\":%.3f,\"gflop\":%.1f,\"gflops_per_s\":%.1f,"
+                        + "\"peak_heap_bytes\":%d,\"live_heap_bytes\":%d,\"lora_rank\":%d,\"lora_parameters\":%d,"
+                        + "\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_steps\":%d,\"warmup_seconds\":%.3f,"
+                        + "\"operations_forward\":%s,\"operations_backward\":%s}",
+                total, seconds[0], seconds[1], gflop, gflop / total, peak, live, rank, loraParams, imageTokens,
+                textTokens, warmup, warmupSeconds, json(forwardOps), json(backwardOps));
+    }
+
+    private static double gflop(FluxModel model, TrainableLora lora, int li, int lt) {
+        long t = li + lt;
+        int blocks = model.config().depth() + model.config().depthSingleBlocks();
+        double linear = 2 * 113.2e6 * t;
+        double attention = 4.0 * t * t * 3072;
+        double flop = blocks * (3 * linear + 2 * attention + 2.5 * attention);
+        for (TrainableLora.Module m : lora.modules()) {
+            long tokens = m.name().contains(".img_") ? li : m.name().contains(".txt_") ? lt : t;
+            int r = m.a().dim(0);
+            int in = m.a().dim(1);
+            int out = m.b().dim(0);
+            flop += tokens * (2.0 * 2 * r * (in + out) + 2.0 * r * (3 * in + 2 * out));
+        }
+        return flop / 1e9;
+    }
+
+    private static Map<String, double[]> snapshot(TimingKernels kernels) {
+        Map<String, double[]> m = new LinkedHashMap<>();
+        kernels.entries().forEach((op, e) -> m.put(op, new double[]{e.seconds(), e.calls()}));
+        return m;
+    }
+
+    private static String json(Map<String, double[]> ops) {
+        StringBuilder b = new StringBuilder("{");
+        ops.forEach((op, v) -> b.append(b.length() > 1 ? "," : "")
+                .append(String.format(Locale.ROOT, "\"%s\":{\"seconds\":%.3f,\"calls\":%d}", op, v[0], (long) v[1])));
+        return b.append('}').toString();
+    }
+
+    private static Tensor gaussian(SplittableRandom random, int... shape) {
+        float[] v = new float[Math.toIntExact(Tensor.count(shape))];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return Tensor.wrap(v, shape);
+    }
+}
