@@ -2,8 +2,10 @@
 # Runs our benchmarks and the PyTorch peers in one session, interleaved so that both see the
 # same load on a shared machine: per GEMM shape, torch.matmul, then JMH's GemmBenchmark, then
 # torch.matmul again; then `anyrefill bench` between two runs of bench/peer/torch_blocks.py
-# (1 double + 1 single block, 2048 + 512 tokens). Compare ours with the torch runs around it.
-# Usage: bench/peer/compare.sh [gemm|blocks|all]   (after ./mvnw -q -DskipTests package)
+# (1 double + 1 single block, 2048 + 512 tokens); with `train`, one LoRA training step (rank 128)
+# of `anyrefill bench --train` between two of bench/peer/torch_train.py. Compare ours with the
+# torch runs around it.
+# Usage: bench/peer/compare.sh [gemm|blocks|train|all]   (after ./mvnw -q -DskipTests package)
 # Needs /usr/bin/python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,4 +29,11 @@ if [ "$what" = blocks ] || [ "$what" = all ]; then
   "$py" "$root/bench/peer/torch_blocks.py" "${blocks[@]}"
   "$root/bin/anyrefill" bench --preset real-width "${blocks[@]}" --warmup 2 2>/dev/null
   "$py" "$root/bench/peer/torch_blocks.py" "${blocks[@]}"
+fi
+if [ "$what" = train ] || [ "$what" = all ]; then
+  blocks=(--double 1 --single 1 --image-tokens 2048 --text-tokens 512 --lora-rank 128)
+  echo "== PyTorch peer (LoRA training step, autograd, float32), anyrefill bench --train, PyTorch peer"
+  "$py" "$root/bench/peer/torch_train.py" "${blocks[@]}"
+  "$root/bin/anyrefill" bench --train --preset real-width "${blocks[@]}" 2>/dev/null
+  "$py" "$root/bench/peer/torch_train.py" "${blocks[@]}"
 fi
