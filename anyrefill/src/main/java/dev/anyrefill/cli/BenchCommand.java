@@ -81,6 +81,10 @@ final class BenchCommand implements Callable<Integer> {
             + "fresh LoRA of rank --lora-rank on AnyRefill's targets, AdamW); see README, Training.")
     boolean train;
 
+    @Option(names = "--live-heap", description = "With --train: after the timed step, one more step with a full "
+            + "collection after every operation, reporting the live heap's peak (slow).")
+    boolean liveHeap;
+
     @Option(names = "--lora-mode", defaultValue = "runtime", paramLabel = "MODE",
             description = "With --lora-rank: runtime (two thin matmuls per layer) or merged (W0 + s B A copied once, F32).")
     String loraMode;
@@ -101,7 +105,8 @@ final class BenchCommand implements Callable<Integer> {
         Kernels inner = Backends.byName(backend);
         FluxConfig config = new FluxConfig(384, 64, 768, 4096, 3072, 4.0, 24, doubleBlocks, singleBlocks,
                 new int[]{16, 56, 56}, 10000, true, true);
-        TimingKernels kernels = new TimingKernels(inner);
+        LiveHeapProbe probe = new LiveHeapProbe();
+        TimingKernels kernels = new TimingKernels(inner, probe);
         try (SyntheticWeights weights = new SyntheticWeights(FluxShapes.of(config), seed, "synthetic real-width FLUX.1-Fill")) {
             long t0 = System.nanoTime();
             FluxModel model = new FluxModel(FluxCheckpoint.of(weights), kernels);
@@ -113,7 +118,8 @@ final class BenchCommand implements Callable<Integer> {
                 if (!Backends.JAVA.equals(inner.name())) {
                     System.err.println("backend " + inner.name() + ": training runs its backward on the Java kernels");
                 }
-                System.out.println(TrainBench.run(model, kernels, loraRank, imageTokens, textTokens, warmup, seed));
+                System.out.println(TrainBench.run(model, kernels, loraRank, imageTokens, textTokens, warmup, seed,
+                        liveHeap ? probe : null));
                 return 0;
             }
             String lora = loraRank > 0 ? applyLora(model, mode) : "null";

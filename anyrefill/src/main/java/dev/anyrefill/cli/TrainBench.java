@@ -33,7 +33,7 @@ final class TrainBench {
 
     /** The JSON line of one timed step. */
     static String run(FluxModel model, TimingKernels kernels, int rank, int imageTokens, int textTokens, int warmup,
-                      long seed) {
+                      long seed, LiveHeapProbe probe) {
         TrainableLora lora = TrainableLora.fresh(model, TrainableLora.ANYREFILL_TARGETS, rank, rank, seed);
         lora.attach(model);
         SplittableRandom random = new SplittableRandom(seed);
@@ -89,6 +89,15 @@ final class TrainBench {
             live = heap.liveAboveBaseline();
         }
         Map<String, double[]> backwardOps = snapshot(kernels);
+        String liveHeap = "null";
+        if (probe != null) {
+            probe.start();
+            step.get();
+            probe.stop();
+            long state = 4L * 4 * params.values().stream().mapToLong(Tensor::size).sum(); // A and B, their gradients, m, v: F32
+            liveHeap = String.format(Locale.ROOT, "{\"baseline_bytes\":%d,\"peak_above_baseline_bytes\":%d,"
+                    + "\"lora_state_bytes\":%d}", probe.baseline(), probe.peakAboveBaseline(), state);
+        }
 
         double gflop = gflop(model, lora, imageTokens, textTokens);
         double total = seconds[0] + seconds[1];
@@ -97,9 +106,9 @@ final class TrainBench {
                         + "\"backward_and_adamw_seconds\":%.3f,\"gflop\":%.1f,\"gflops_per_s\":%.1f,"
                         + "\"peak_heap_bytes\":%d,\"live_heap_bytes\":%d,\"lora_rank\":%d,\"lora_parameters\":%d,"
                         + "\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_steps\":%d,\"warmup_seconds\":%.3f,"
-                        + "\"operations_forward\":%s,\"operations_backward\":%s}",
+                        + "\"live_heap\":%s,\"operations_forward\":%s,\"operations_backward\":%s}",
                 total, seconds[0], seconds[1], gflop, gflop / total, peak, live, rank, loraParams, imageTokens,
-                textTokens, warmup, warmupSeconds, json(forwardOps), json(backwardOps));
+                textTokens, warmup, warmupSeconds, liveHeap, json(forwardOps), json(backwardOps));
     }
 
     private static double gflop(FluxModel model, TrainableLora lora, int li, int lt) {

@@ -36,10 +36,21 @@ public final class TimingKernels implements Kernels {
     }
 
     private final Kernels inner;
+    private final Runnable afterEach;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
     public TimingKernels(Kernels inner) {
+        this(inner, () -> {
+        });
+    }
+
+    /**
+     * @param afterEach run after every operation, outside its timing (a memory probe: a full
+     *                  collection and a reading of the live heap)
+     */
+    public TimingKernels(Kernels inner, Runnable afterEach) {
         this.inner = inner;
+        this.afterEach = afterEach;
     }
 
     /** Operation name to time and calls, in order of first use. */
@@ -60,6 +71,7 @@ public final class TimingKernels implements Kernels {
         if (result instanceof Tensor t && t.deferredValues() != null) {
             e.deferred++;
         }
+        afterEach.run();
         return result;
     }
 
