@@ -151,14 +151,30 @@ class SingleStreamBlock(nn.Module):
         return x + gate * self.linear2(torch.cat((attn, F.gelu(mlp_in, approximate="tanh")), 2))
 
 
-def main():
-    p = argparse.ArgumentParser()
+def shape_arguments(p):
+    """The options every peer shares: block counts, tokens, threads (as `anyrefill bench` has them)."""
     p.add_argument("--double", type=int, default=1)
     p.add_argument("--single", type=int, default=1)
     p.add_argument("--image-tokens", type=int, default=2048)
     p.add_argument("--text-tokens", type=int, default=512)
     p.add_argument("--threads", type=int, default=2)
-    a = p.parse_args()
+    return p
+
+
+def canvas_ids(li, lt):
+    """Position ids [1, lt + li, 3]: text zeros, then (0, row, col) on a canvas twice as wide as high."""
+    rows = max(1, int(math.sqrt(li / 2)))
+    while li % rows:
+        rows -= 1
+    cols = li // rows
+    img_ids = torch.zeros(1, li, 3)
+    img_ids[0, :, 1] = torch.arange(li) // cols
+    img_ids[0, :, 2] = torch.arange(li) % cols
+    return torch.cat((torch.zeros(1, lt, 3), img_ids), dim=1)
+
+
+def main():
+    a = shape_arguments(argparse.ArgumentParser()).parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     doubles = [DoubleStreamBlock() for _ in range(a.double)]
@@ -168,14 +184,7 @@ def main():
             for prm in blk.parameters():
                 prm.copy_(prm.to(torch.bfloat16).float())
     li, lt = a.image_tokens, a.text_tokens
-    rows = max(1, int(math.sqrt(li / 2)))
-    while li % rows:
-        rows -= 1
-    cols = li // rows
-    img_ids = torch.zeros(1, li, 3)
-    img_ids[0, :, 1] = torch.arange(li) // cols
-    img_ids[0, :, 2] = torch.arange(li) % cols
-    ids = torch.cat((torch.zeros(1, lt, 3), img_ids), dim=1)
+    ids = canvas_ids(li, lt)
     img, txt, vec = torch.randn(1, li, HIDDEN), torch.randn(1, lt, HIDDEN), torch.randn(1, HIDDEN)
 
     def forward():

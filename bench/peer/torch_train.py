@@ -58,13 +58,8 @@ def add_lora(block, rank):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--double", type=int, default=1)
-    p.add_argument("--single", type=int, default=1)
-    p.add_argument("--image-tokens", type=int, default=2048)
-    p.add_argument("--text-tokens", type=int, default=512)
+    p = tb.shape_arguments(argparse.ArgumentParser())
     p.add_argument("--lora-rank", type=int, default=128)
-    p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -83,14 +78,7 @@ def main():
     opt = torch.optim.AdamW(params, lr=1e-4)
 
     li, lt = a.image_tokens, a.text_tokens
-    rows = max(1, int(math.sqrt(li / 2)))
-    while li % rows:
-        rows -= 1
-    cols = li // rows
-    img_ids = torch.zeros(1, li, 3)
-    img_ids[0, :, 1] = torch.arange(li) // cols
-    img_ids[0, :, 2] = torch.arange(li) % cols
-    ids = torch.cat((torch.zeros(1, lt, 3), img_ids), dim=1)
+    ids = tb.canvas_ids(li, lt)
     img, txt, vec = torch.randn(1, li, 384), torch.randn(1, lt, 4096), torch.randn(1, h)
     target = torch.randn(1, li, 64)
     pe = tb.embed_nd(ids)

@@ -219,7 +219,8 @@ final class BenchCommand implements Callable<Integer> {
         return b.append("}}").toString();
     }
 
-    private static Tensor gaussian(SplittableRandom random, int... shape) {
+    /** A tensor of standard normal values. */
+    static Tensor gaussian(SplittableRandom random, int... shape) {
         float[] v = new float[Math.toIntExact(Tensor.count(shape))];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) random.nextGaussian();

@@ -8,11 +8,13 @@ import dev.anyrefill.train.AdamW;
 import dev.anyrefill.train.RectifiedFlow;
 import dev.anyrefill.train.TrainableLora;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * {@code anyrefill bench --train}: one LoRA training step at real width (forward, loss,
@@ -38,53 +40,49 @@ final class TrainBench {
         lora.attach(model);
         SplittableRandom random = new SplittableRandom(seed);
         var c = model.config();
-        Tensor x0 = gaussian(random, imageTokens, c.outChannels());
-        Tensor noise = gaussian(random, imageTokens, c.outChannels());
+        Tensor x0 = BenchCommand.gaussian(random, imageTokens, c.outChannels());
+        Tensor noise = BenchCommand.gaussian(random, imageTokens, c.outChannels());
         Tensor zt = RectifiedFlow.noisy(x0, noise, 0.5);
-        Tensor img = kernels.concatColumns(zt, gaussian(random, imageTokens, c.inChannels() - c.outChannels()));
+        Tensor img = kernels.concatColumns(zt, BenchCommand.gaussian(random, imageTokens, c.inChannels() - c.outChannels()));
         Tensor imgIds = BenchCommand.canvasIds(imageTokens);
-        Tensor txt = gaussian(random, textTokens, c.contextInDim());
+        Tensor txt = BenchCommand.gaussian(random, textTokens, c.contextInDim());
         Tensor txtIds = Tensor.zeros(textTokens, 3);
-        Tensor y = gaussian(random, c.vecInDim());
+        Tensor y = BenchCommand.gaussian(random, c.vecInDim());
         AdamW adam = new AdamW(AdamW.Settings.defaults(1e-4));
         Map<String, Tensor> params = lora.parameters();
 
-        Supplier<double[]> step = () -> {
+        // One step: forward and loss, then (after `between`) backward and AdamW; their seconds.
+        Function<Runnable, double[]> step = between -> {
             long t0 = System.nanoTime();
             FluxModel.Checkpoints saved = model.forwardForTraining(img, imgIds, txt, txtIds, 0.5, y, 1.0);
             RectifiedFlow.Loss loss = RectifiedFlow.loss(saved.velocity(), x0, noise, 1);
             long t1 = System.nanoTime();
+            between.run();
+            long t2 = System.nanoTime();
             Gradients grads = Gradients.loraOnly();
             lora.register(grads);
             model.backward(saved, loss.dVelocity(), grads);
             adam.step(params, grads.all(), 1);
-            long t2 = System.nanoTime();
-            return new double[]{(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+            return new double[]{(t1 - t0) / 1e9, (System.nanoTime() - t2) / 1e9};
+        };
+        Runnable nothing = () -> {
         };
         long w0 = System.nanoTime();
         for (int i = 0; i < warmup; i++) {
-            step.get();
+            step.apply(nothing);
         }
         double warmupSeconds = (System.nanoTime() - w0) / 1e9;
 
         kernels.reset();
-        Map<String, double[]> forwardOps;
+        List<Map<String, double[]>> forwardOps = new ArrayList<>();
         double[] seconds;
         long peak;
         long live;
         try (HeapPeak heap = new HeapPeak()) {
-            long t0 = System.nanoTime();
-            FluxModel.Checkpoints saved = model.forwardForTraining(img, imgIds, txt, txtIds, 0.5, y, 1.0);
-            RectifiedFlow.Loss loss = RectifiedFlow.loss(saved.velocity(), x0, noise, 1);
-            long t1 = System.nanoTime();
-            forwardOps = snapshot(kernels);
-            kernels.reset();
-            Gradients grads = Gradients.loraOnly();
-            lora.register(grads);
-            model.backward(saved, loss.dVelocity(), grads);
-            adam.step(params, grads.all(), 1);
-            long t2 = System.nanoTime();
-            seconds = new double[]{(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+            seconds = step.apply(() -> {
+                forwardOps.add(snapshot(kernels));
+                kernels.reset();
+            });
             peak = heap.peakAboveBaseline();
             live = heap.liveAboveBaseline();
         }
@@ -92,7 +90,7 @@ final class TrainBench {
         String liveHeap = "null";
         if (probe != null) {
             probe.start();
-            step.get();
+            step.apply(nothing);
             probe.stop();
             long state = 4L * 4 * params.values().stream().mapToLong(Tensor::size).sum(); // A and B, their gradients, m, v: F32
             liveHeap = String.format(Locale.ROOT, "{\"baseline_bytes\":%d,\"peak_above_baseline_bytes\":%d,"
@@ -108,7 +106,7 @@ final class TrainBench {
                         + "\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_steps\":%d,\"warmup_seconds\":%.3f,"
                         + "\"live_heap\":%s,\"operations_forward\":%s,\"operations_backward\":%s}",
                 total, seconds[0], seconds[1], gflop, gflop / total, peak, live, rank, loraParams, imageTokens,
-                textTokens, warmup, warmupSeconds, liveHeap, json(forwardOps), json(backwardOps));
+                textTokens, warmup, warmupSeconds, liveHeap, json(forwardOps.getFirst()), json(backwardOps));
     }
 
     private static double gflop(FluxModel model, TrainableLora lora, int li, int lt) {
@@ -138,13 +136,5 @@ final class TrainBench {
         ops.forEach((op, v) -> b.append(b.length() > 1 ? "," : "")
                 .append(String.format(Locale.ROOT, "\"%s\":{\"seconds\":%.3f,\"calls\":%d}", op, v[0], (long) v[1])));
         return b.append('}').toString();
-    }
-
-    private static Tensor gaussian(SplittableRandom random, int... shape) {
-        float[] v = new float[Math.toIntExact(Tensor.count(shape))];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return Tensor.wrap(v, shape);
     }
 }

@@ -58,6 +58,27 @@ class BenchCommandTest {
         assertTrue(bad.err().contains("--lora-mode must be merged or runtime"), bad.err());
     }
 
+    @Test
+    void aTinyTrainingStepReportsItsPartsAndTheLoraItTrained() {
+        CliRun r = CliRun.of("bench", "--train", "--double", "0", "--single", "1", "--image-tokens", "8",
+                "--text-tokens", "4", "--warmup", "0", "--lora-rank", "4", "--live-heap");
+        assertEquals(0, r.exitCode(), r.err());
+        String line = r.out().strip();
+        assertEquals(1, line.lines().count(), line);
+        // a single block's targets: linear1 [21504, 3072] and linear2 [3072, 15360], rank 4
+        assertEquals(4L * (3072 + 21504 + 15360 + 3072), Long.parseLong(field(line, "lora_parameters")), line);
+        double total = Double.parseDouble(field(line, "seconds"));
+        double parts = Double.parseDouble(field(line, "forward_seconds"))
+                + Double.parseDouble(field(line, "backward_and_adamw_seconds"));
+        assertEquals(total, parts, 0.002, line);
+        assertTrue(line.contains("\"operations_backward\":{") && line.contains("\"attentionBackward\":{")
+                && line.contains("\"linearBackwardInput\":{"), line);
+        assertTrue(Long.parseLong(field(line, "peak_above_baseline_bytes")) > 0, line);
+        CliRun bad = CliRun.of("bench", "--train", "--single", "1", "--double", "0");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--train needs --lora-rank"), bad.err());
+    }
+
     private static String field(String json, String name) {
         Matcher m = Pattern.compile("\"" + name + "\":([0-9.eE+-]+)").matcher(json);
         assertTrue(m.find(), name + " in " + json);
