@@ -31,7 +31,8 @@ if [ "$what" = blocks ] || [ "$what" = all ]; then
   "$py" "$root/bench/peer/torch_blocks.py" "${blocks[@]}"
 fi
 if [ "$what" = train ] || [ "$what" = all ]; then
-  blocks=(--double 1 --single 1 --image-tokens 2048 --text-tokens 512 --lora-rank 128)
+  # three warm-up steps: the step a long run repeats (JIT done, the heap grown to what a step needs)
+  blocks=(--double 1 --single 1 --image-tokens 2048 --text-tokens 512 --lora-rank 128 --warmup 3)
   echo "== PyTorch peer (LoRA training step, autograd, float32), anyrefill bench --train, PyTorch peer"
   "$py" "$root/bench/peer/torch_train.py" "${blocks[@]}"
   "$root/bin/anyrefill" bench --train --preset real-width "${blocks[@]}" 2>/dev/null

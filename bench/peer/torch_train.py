@@ -6,10 +6,10 @@ mlp.0, mlp.2; per single block linear1, linear2), as BFL's modules/lora.py Linea
 it: h = W x + b + scale * B(A x). The base weights are frozen (BF16 values held as float32);
 img_in, txt_in and the final layer's projection frame the blocks as in the model. One step:
 forward, the rectified-flow MSE, loss.backward() (autograd keeps every activation; no
-checkpointing), torch.optim.AdamW on A and B. One warm-up step, then one timed step.
+checkpointing), torch.optim.AdamW on A and B. --warmup steps (default 1), then one timed step.
 
     /usr/bin/python3 bench/peer/torch_train.py [--double 1] [--single 1] [--image-tokens 2048]
-        [--text-tokens 512] [--lora-rank 128] [--threads 2]
+        [--text-tokens 512] [--lora-rank 128] [--threads 2] [--warmup 1]
 
 Prints one JSON line: seconds of the step, and of its forward and backward (+ AdamW) parts.
 """
@@ -60,6 +60,7 @@ def add_lora(block, rank):
 def main():
     p = tb.shape_arguments(argparse.ArgumentParser())
     p.add_argument("--lora-rank", type=int, default=128)
+    p.add_argument("--warmup", type=int, default=1)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -100,7 +101,8 @@ def main():
         return t1 - t0, t2 - t1
 
     w0 = time.perf_counter()
-    step()
+    for _ in range(a.warmup):
+        step()
     warm = time.perf_counter() - w0
     c0 = time.process_time()
     fwd, bwd = step()
@@ -111,7 +113,8 @@ def main():
                       "peak_rss_bytes": peak_rss, "backend": "torch " + torch.__version__ + " float32 autograd",
                       "threads": torch.get_num_threads(), "double": a.double, "single": a.single,
                       "image_tokens": li, "text_tokens": lt, "lora_rank": a.lora_rank,
-                      "lora_parameters": sum(q.numel() for q in params), "warmup_seconds": round(warm, 3)}))
+                      "lora_parameters": sum(q.numel() for q in params), "warmup_steps": a.warmup,
+                      "warmup_seconds": round(warm, 3)}))
 
 
 if __name__ == "__main__":
