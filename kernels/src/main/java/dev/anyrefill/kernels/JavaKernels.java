@@ -3,10 +3,8 @@ package dev.anyrefill.kernels;
 import dev.anyrefill.kernels.cpu.Conv2d;
 import dev.anyrefill.kernels.cpu.Elementwise;
 import dev.anyrefill.kernels.cpu.FlashAttention;
-import dev.anyrefill.kernels.cpu.FlashAttentionBackward;
 import dev.anyrefill.kernels.cpu.Gemm;
 import dev.anyrefill.kernels.cpu.Norms;
-import dev.anyrefill.kernels.cpu.NormsBackward;
 import dev.anyrefill.kernels.cpu.Widen;
 import dev.anyrefill.tensor.Tensor;
 
@@ -16,9 +14,10 @@ import java.util.Arrays;
  * The pure-Java backend: checks shapes, then hands the arithmetic to the Vector API kernels
  * of {@code dev.anyrefill.kernels.cpu} (register-blocked GEMM, flash attention, fused norms)
  * running on the {@link Parallel} pool. Each method is one well-defined operation so a
- * faster implementation can replace it alone.
+ * faster implementation can replace it alone. The backward operations (training) are in
+ * {@link JavaBackwardKernels}.
  */
-public class JavaKernels implements Kernels {
+public class JavaKernels extends JavaBackwardKernels {
     @Override
     public String name() {
         return "java";
@@ -357,138 +356,5 @@ public class JavaKernels implements Kernels {
         float[] out = y.data(); // our own fresh buffer: the activation goes in place
         Elementwise.activation(out, act, out);
         return y;
-    }
-
-    // ---- backward (training) ----------------------------------------------------------------
-
-    @Override
-    public AttentionOutput attentionWithLogSumExp(Tensor q, Tensor k, Tensor v) {
-        checkAttention(q, k, v);
-        int lq = q.dim(0);
-        int heads = q.dim(1);
-        int d = q.dim(2);
-        float[] lse = new float[heads * lq];
-        float[] out = FlashAttention.attention(q.data(), k.data(), v.data(), lq, k.dim(0), heads, d,
-                (float) (1 / Math.sqrt(d)), null, 0, false, lse);
-        return new AttentionOutput(Tensor.wrap(out, lq, heads * d), Tensor.wrap(lse, heads, lq));
-    }
-
-    @Override
-    public AttentionGrads attentionBackward(Tensor q, Tensor k, Tensor v, AttentionOutput out, Tensor dOut) {
-        checkAttention(q, k, v);
-        int lq = q.dim(0);
-        int heads = q.dim(1);
-        int d = q.dim(2);
-        int lk = k.dim(0);
-        if (out.out().size() != (long) lq * heads * d || dOut.size() != out.out().size()
-                || out.lse().size() != (long) heads * lq) {
-            throw new IllegalArgumentException("attentionBackward: q " + q + ", out " + out.out() + ", lse "
-                    + out.lse() + ", dOut " + dOut);
-        }
-        float[] dq = new float[lq * heads * d];
-        float[] dk = new float[lk * heads * d];
-        float[] dv = new float[lk * heads * d];
-        FlashAttentionBackward.backward(q.data(), k.data(), v.data(), out.out().data(), dOut.data(),
-                out.lse().data(), lq, lk, heads, d, (float) (1 / Math.sqrt(d)), dq, dk, dv);
-        return new AttentionGrads(Tensor.wrap(dq, q.shape()), Tensor.wrap(dk, k.shape()), Tensor.wrap(dv, v.shape()));
-    }
-
-    private static void checkAttention(Tensor q, Tensor k, Tensor v) {
-        if (q.rank() != 3 || k.rank() != 3 || k.dim(1) != q.dim(1) || k.dim(2) != q.dim(2)
-                || v.dim(0) != k.dim(0) || v.dim(1) != q.dim(1) || v.dim(2) != q.dim(2)) {
-            throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v);
-        }
-    }
-
-    @Override
-    public Tensor linearBackwardInput(Tensor dy, Tensor w) {
-        int m = dy.rows();
-        int n = dy.cols();
-        if (w.rank() != 2 || w.dim(0) != n) {
-            throw new IllegalArgumentException("linearBackwardInput: gradient " + dy + " does not fit weight " + w);
-        }
-        int k = w.dim(1);
-        float[] out = new float[Math.multiplyExact(m, k)];
-        Gemm.multiply(dy.data(), m, n, w, Gemm.Layout.ROWS_ARE_INNER, k, null, Activation.NONE, out);
-        int[] shape = dy.shape();
-        shape[shape.length - 1] = k;
-        return Tensor.wrap(out, shape);
-    }
-
-    @Override
-    public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
-        int m = dy.rows();
-        if (x.rows() != m) {
-            throw new IllegalArgumentException("linearBackwardWeight: gradient " + dy + " and input " + x);
-        }
-        int n = dy.cols();
-        int k = x.cols();
-        // The product sums over the M rows (tokens), so one operand is read transposed; transpose
-        // the narrower: dW = dy^T x (copies dy), or dW = (x^T dy)^T (copies x and the result). For
-        // a LoRA's dB (dy of thousands of columns, x of rank 128) the second copies 13x less.
-        if ((long) m * n <= (long) m * k + (long) n * k) {
-            float[] dyT = transpose(dy.reshape(m, n)).data();
-            float[] out = new float[Math.multiplyExact(n, k)];
-            Gemm.multiply(dyT, n, m, x.reshape(m, k), Gemm.Layout.ROWS_ARE_INNER, k, null, Activation.NONE, out);
-            return Tensor.wrap(out, n, k);
-        }
-        float[] xT = transpose(x.reshape(m, k)).data();
-        float[] outT = new float[Math.multiplyExact(k, n)];
-        Gemm.multiply(xT, k, m, dy.reshape(m, n), Gemm.Layout.ROWS_ARE_INNER, n, null, Activation.NONE, outT);
-        return transpose(Tensor.wrap(outT, k, n));
-    }
-
-    @Override
-    public Tensor sumRows(Tensor x) {
-        float[] out = new float[x.cols()];
-        Elementwise.columnSums(x.data(), x.rows(), x.cols(), out);
-        return Tensor.wrap(out, x.cols());
-    }
-
-    @Override
-    public Tensor activationBackward(Tensor x, Tensor dy, Activation act) {
-        if (x.size() != dy.size()) {
-            throw new IllegalArgumentException("activationBackward: x " + x + ", dy " + dy);
-        }
-        float[] dx = new float[Math.toIntExact(x.size())];
-        Elementwise.activationBackward(x.data(), dy.data(), act, dx);
-        return Tensor.wrap(dx, x.shape());
-    }
-
-    @Override
-    public NormGrads layerNormModulateBackward(Tensor x, Tensor shift, Tensor scale, float eps, Tensor dy) {
-        int c = x.cols();
-        if (shift.size() != c || scale.size() != c || dy.size() != x.size()) {
-            throw new IllegalArgumentException("layerNormModulateBackward: x " + x + ", shift " + shift
-                    + ", scale " + scale + ", dy " + dy);
-        }
-        float[] dx = new float[Math.toIntExact(x.size())];
-        float[] dyXhat = new float[dx.length];
-        NormsBackward.layerNormModulate(x.data(), dy.data(), x.rows(), c, eps, scale.data(), dx, dyXhat);
-        return new NormGrads(Tensor.wrap(dx, x.shape()), sumRows(Tensor.wrap(dyXhat, x.rows(), c)),
-                sumRows(dy.reshape(x.rows(), c)));
-    }
-
-    @Override
-    public NormGrads rmsNormBackward(Tensor x, Tensor scale, float eps, Tensor dy) {
-        int c = x.cols();
-        if (scale.size() != c || dy.size() != x.size()) {
-            throw new IllegalArgumentException("rmsNormBackward: x " + x + ", scale " + scale + ", dy " + dy);
-        }
-        float[] dx = new float[Math.toIntExact(x.size())];
-        float[] dyXhat = new float[dx.length];
-        NormsBackward.rmsNorm(x.data(), dy.data(), x.rows(), c, eps, scale.toF32().data(), dx, dyXhat);
-        return new NormGrads(Tensor.wrap(dx, x.shape()), sumRows(Tensor.wrap(dyXhat, x.rows(), c)), null);
-    }
-
-    @Override
-    public Tensor ropeBackward(Tensor dy, Tensor pe) {
-        float[] m = pe.data();
-        float[] transposed = m.clone();
-        for (int i = 0; i < m.length; i += 4) {
-            transposed[i + 1] = m[i + 2];
-            transposed[i + 2] = m[i + 1];
-        }
-        return rope(dy, Tensor.wrap(transposed, pe.shape()));
     }
 }
