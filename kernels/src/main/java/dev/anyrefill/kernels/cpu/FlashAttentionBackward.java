@@ -34,21 +34,20 @@ public final class FlashAttentionBackward {
 
     private static final Scratch TILES = new Scratch();
     private static final Scratch D = new Scratch();
+    private static final Scratch DQ = new Scratch();
+    private static final Scratch DKV = new Scratch();
 
     private FlashAttentionBackward() {
     }
 
     /**
      * q [lq, heads, d], k and v [lk, heads, d], out and dOut [lq, heads * d], lse [heads, lq];
-     * writes dq [lq, heads * d] and dk, dv [lk, heads * d] (overwritten).
+     * writes dq [lq, heads * d] and dk, dv [lk, heads * d] (every element overwritten).
      */
     public static void backward(float[] q, float[] k, float[] v, float[] out, float[] dOut, float[] lse,
                                 int lq, int lk, int heads, int d, float scale,
                                 float[] dq, float[] dk, float[] dv) {
         int hd = heads * d;
-        Arrays.fill(dq, 0f);
-        Arrays.fill(dk, 0f);
-        Arrays.fill(dv, 0f);
         Parallel.forRange(heads, h -> {
             HeadPacks p = HeadPacks.of(q, k, v, dOut, h, lq, lk, hd, d);
             float[] tiles = TILES.get(5 * BQ * BK);
@@ -58,12 +57,21 @@ public final class FlashAttentionBackward {
             int dsT = 3 * BQ * BK;       // (scale dS)^T packed as A
             int dsA = 4 * BQ * BK;       // scale dS packed as A (groups of MR queries, keys along k)
             float[] dRow = D.get(lq);
+            // dQ of the head and dK, dV of the current key tile accumulate in local buffers whose
+            // rows are padded to whole strips of channels (dPad), so every product stores full
+            // strips; they go to the [L, H * D] outputs once complete.
+            int dPad = (d + NR - 1) / NR * NR;
+            float[] dqLocal = DQ.get(lq * dPad);
+            float[] dkvLocal = DKV.get(2 * BK * dPad);
+            int dkOff = BK * dPad;
+            Arrays.fill(dqLocal, 0, lq * dPad, 0f);
             int col = h * d;
             for (int i = 0; i < lq; i++) {
                 dRow[i] = VectorMath.dot(dOut, i * hd + col, out, i * hd + col, d);
             }
             for (int j0 = 0; j0 < lk; j0 += BK) {
                 int kn = Math.min(BK, lk - j0);
+                Arrays.fill(dkvLocal, 0, 2 * BK * dPad, 0f);
                 for (int i0 = 0; i0 < lq; i0 += BQ) {
                     int qn = Math.min(BQ, lq - i0);
                     Arrays.fill(tiles, 0, 2 * BQ * BK, 0f);
@@ -75,11 +83,14 @@ public final class FlashAttentionBackward {
                     packTransposed(tiles, dpOff, qn, kn, tiles, dsT);
                     packRows(tiles, dpOff, qn, kn, tiles, dsA);
                     // dV_j += P^T dO_i and dK_j += (scale dS)^T Q_i (queries along k), dQ_i += (scale dS) K_j (keys along k)
-                    accumulate(tiles, pT, kn, p.dOC(), lq, i0, qn, d, dv, j0 * hd + col, hd);
-                    accumulate(tiles, dsT, kn, p.qC(), lq, i0, qn, d, dk, j0 * hd + col, hd);
-                    accumulate(tiles, dsA, qn, p.kC(), lk, j0, kn, d, dq, i0 * hd + col, hd);
+                    accumulate(tiles, pT, kn, p.dOC(), lq, i0, qn, dPad, dkvLocal, 0);
+                    accumulate(tiles, dsT, kn, p.qC(), lq, i0, qn, dPad, dkvLocal, dkOff);
+                    accumulate(tiles, dsA, qn, p.kC(), lk, j0, kn, dPad, dqLocal, i0 * dPad);
                 }
+                unpad(dkvLocal, 0, dPad, kn, d, dv, j0 * hd + col, hd);
+                unpad(dkvLocal, dkOff, dPad, kn, d, dk, j0 * hd + col, hd);
             }
+            unpad(dqLocal, 0, dPad, lq, d, dq, col, hd);
         });
     }
 
@@ -99,17 +110,24 @@ public final class FlashAttentionBackward {
     }
 
     /**
-     * C[rows x d] += A B where A (rows x kLen, packed at aOff in groups of MR rows) is a tile's
-     * P^T, dS^T or dS and B is the per-head pack whose k runs over tokens [k0, k0 + kLen):
-     * strips of NR channels, {@code tokens} long each.
+     * C[rows x dPad] (local, row stride dPad) += A B where A (rows x kLen, packed at aOff in
+     * groups of MR rows) is a tile's P^T, dS^T or dS and B is the per-head pack whose k runs over
+     * tokens [k0, k0 + kLen): strips of NR channels, {@code tokens} long each, zero past d.
      */
-    private static void accumulate(float[] a, int aOff, int rows, float[] b, int tokens, int k0, int kLen, int d,
-                                   float[] c, int cOff, int ldc) {
+    private static void accumulate(float[] a, int aOff, int rows, float[] b, int tokens, int k0, int kLen, int dPad,
+                                   float[] c, int cOff) {
         for (int g = 0; g < rows; g += MR) {
-            for (int s = 0; s < d; s += NR) {
+            for (int s = 0; s < dPad; s += NR) {
                 MicroKernel.multiplyAdd(a, aOff + g * kLen, Math.min(MR, rows - g), b, (s * tokens + k0 * NR), kLen,
-                        c, cOff + g * ldc + s, ldc, Math.min(NR, d - s));
+                        c, cOff + g * dPad + s, dPad, NR);
             }
+        }
+    }
+
+    /** Rows [0, rows) of a local buffer (stride dPad), their first d channels, into out at outOff (stride hd). */
+    private static void unpad(float[] local, int off, int dPad, int rows, int d, float[] out, int outOff, int hd) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(local, off + r * dPad, out, outOff + r * hd, d);
         }
     }
 
