@@ -20,7 +20,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * FLUX's joint attention: {@code tokens} queries and keys, 24 heads of 128, no bias, not
- * causal. 4 L^2 H D FLOP per call (Q K^T and P V; the softmax is not counted).
+ * causal. 4 L^2 H D FLOP per call (Q K^T and P V; the softmax is not counted). Its backward,
+ * {@link #attentionBackward}, does five such products (S, dP, dV, dK, dQ): 10 L^2 H D FLOP,
+ * 2.5 times the forward's, which is the ratio of their times a kernel as efficient as the
+ * forward would have.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -39,6 +42,8 @@ public class AttentionBenchmark {
     private Tensor q;
     private Tensor k;
     private Tensor v;
+    private Tensor dOut;
+    private Kernels.AttentionOutput saved;
     private double gflop;
 
     @Setup(Level.Trial)
@@ -47,11 +52,19 @@ public class AttentionBenchmark {
         k = Data.activations(2, tokens, HEADS, HEAD_DIM);
         v = Data.activations(3, tokens, HEADS, HEAD_DIM);
         gflop = 4.0 * tokens * tokens * HEADS * HEAD_DIM / 1e9;
+        dOut = Data.activations(4, tokens, HEADS * HEAD_DIM);
+        saved = kernels.attentionWithLogSumExp(q, k, v);
     }
 
     @Benchmark
     public Tensor attention(Flop flop) {
         flop.gflop += gflop;
         return kernels.attention(q, k, v);
+    }
+
+    @Benchmark
+    public Kernels.AttentionGrads attentionBackward(Flop flop) {
+        flop.gflop += 2.5 * gflop;
+        return kernels.attentionBackward(q, k, v, saved, dOut);
     }
 }
