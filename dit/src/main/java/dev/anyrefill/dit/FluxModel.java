@@ -76,7 +76,12 @@ public final class FluxModel {
 
     /** BFL's {@code vec}: time_in(emb(t)) + guidance_in(emb(guidance)) + vector_in(y); [hidden]. */
     public Tensor vec(double timestep, double guidance, Tensor y) {
-        return vec(TimestepEmbedding.of(timestep, 256), guidanceIn == null ? null : TimestepEmbedding.of(guidance, 256), y);
+        return vec(TimestepEmbedding.of(timestep, 256), guidanceEmbedding(guidance), y);
+    }
+
+    /** timestep_embedding(guidance) [256], or null for a model without guidance_in. */
+    private Tensor guidanceEmbedding(double guidance) {
+        return guidanceIn == null ? null : TimestepEmbedding.of(guidance, 256);
     }
 
     private Tensor vec(Tensor timeEmb, Tensor guidanceEmb, Tensor y) {
@@ -173,7 +178,7 @@ public final class FluxModel {
         Shapes.require("vec", y, config.vecInDim());
         Kernels k = kernels;
         Tensor timeEmb = TimestepEmbedding.of(timestep, 256);
-        Tensor guidanceEmb = guidanceIn == null ? null : TimestepEmbedding.of(guidance, 256);
+        Tensor guidanceEmb = guidanceEmbedding(guidance);
         Tensor vec = vec(timeEmb, guidanceEmb, y);
         Tensor h = imgIn.forward(k, img);                                    // [Li, hidden]
         Tensor t = txtIn.forward(k, txt);                                    // [Lt, hidden]

@@ -18,7 +18,7 @@ public final class MLPEmbedder {
     }
 
     public Tensor forward(Kernels k, Tensor x) {
-        return outLayer.forward(k, inLayer.forward(k, x, Activation.SILU));
+        return mlp.forward(k, x).out();
     }
 
     /** The backward of forward(k, x), recomputing its inside (one small vector): dOut [hidden] to dx. */

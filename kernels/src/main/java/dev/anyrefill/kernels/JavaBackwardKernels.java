@@ -49,7 +49,8 @@ public abstract class JavaBackwardKernels implements Kernels {
         return new AttentionGrads(Tensor.wrap(dq, q.shape()), Tensor.wrap(dk, k.shape()), Tensor.wrap(dv, v.shape()));
     }
 
-    private static void checkAttention(Tensor q, Tensor k, Tensor v) {
+    /** An error unless q [Lq, H, D], k and v [Lk, H, D] fit each other. */
+    static void checkAttention(Tensor q, Tensor k, Tensor v) {
         if (q.rank() != 3 || k.rank() != 3 || k.dim(1) != q.dim(1) || k.dim(2) != q.dim(2)
                 || v.dim(0) != k.dim(0) || v.dim(1) != q.dim(1) || v.dim(2) != q.dim(2)) {
             throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v);

@@ -53,9 +53,7 @@ public class JavaKernels extends JavaBackwardKernels {
         int heads = q.dim(1);
         int d = q.dim(2);
         int lk = k.dim(0);
-        if (k.dim(1) != heads || k.dim(2) != d || v.dim(0) != lk || v.dim(1) != heads || v.dim(2) != d) {
-            throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v);
-        }
+        checkAttention(q, k, v);
         int biasHeads = bias == null ? 0 : bias.dim(0);
         if (bias != null && (bias.rank() != 3 || (biasHeads != 1 && biasHeads != heads)
                 || bias.dim(1) != lq || bias.dim(2) != lk)) {

@@ -91,10 +91,6 @@ public final class Gemm {
         }
     }
 
-    static void packed(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out) {
-        packed(x, m, k, w, Layout.ROWS_ARE_OUTPUTS, n, bias, act, out);
-    }
-
     static void packed(float[] x, int m, int k, Tensor w, Layout layout, int n, float[] bias, Activation act,
                        float[] out) {
         int threads = Parallel.threads();
@@ -108,11 +104,6 @@ public final class Gemm {
     }
 
     /** The packed path with panels of at most {@code panelStrips} strips (tests use small ones). */
-    static void packed(float[] x, int m, int k, Tensor w, int n, float[] bias, Activation act, float[] out,
-                       int panelStrips) {
-        packed(x, m, k, w, Layout.ROWS_ARE_OUTPUTS, n, bias, act, out, panelStrips);
-    }
-
     static void packed(float[] x, int m, int k, Tensor w, Layout layout, int n, float[] bias, Activation act,
                        float[] out, int panelStrips) {
         int mTiles = (m + MC - 1) / MC;

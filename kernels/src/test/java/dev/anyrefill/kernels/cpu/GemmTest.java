@@ -45,7 +45,7 @@ class GemmTest {
         String how;
         if (panelStrips > 0) {
             got = new float[m * n];
-            Gemm.packed(x, m, k, w, n, bias, act, got, panelStrips);
+            Gemm.packed(x, m, k, w, Gemm.Layout.ROWS_ARE_OUTPUTS, n, bias, act, got, panelStrips);
             how = "packed, panels of " + panelStrips + " strips";
         } else {
             got = kernels.linear(Tensor.wrap(x, m, k), w, bias == null ? null : Tensor.wrap(bias, n), act).data();
@@ -89,6 +89,46 @@ class GemmTest {
         check(rnd, Gemm.MC + 7, 300, 5 * MicroKernel.NR + 3, DType.BF16, true, Activation.GELU_TANH, 1);
         check(rnd, 2 * Gemm.MC + 1, 600, 11 * MicroKernel.NR - 1, DType.F32, false, Activation.NONE, 3);
         check(rnd, 2, 40, 33, DType.F16, true, Activation.SILU, 2);
+    }
+
+    /**
+     * B stored [K, N] (the backward's dx = dy W and dW = dy^T x): the few-rows path, the packed
+     * path, and packed panels of 1 and 3 strips, against x B in float64, every weight type.
+     */
+    @Test
+    void innerRowLayoutOnEveryPath() {
+        Random rnd = new Random(19);
+        int[][] cases = {{5, 70, 45, 0}, {40, 300, 5 * MicroKernel.NR + 3, 0}, {Gemm.MC + 7, 300, 5 * MicroKernel.NR + 3, 1},
+                {2 * Gemm.MC + 1, 600, 11 * MicroKernel.NR - 1, 3}};
+        DType[] types = {DType.F32, DType.BF16, DType.F16, DType.F8_E4M3FN};
+        for (int[] c : cases) {
+            for (DType type : types) {
+                int m = c[0];
+                int k = c[1];
+                int n = c[2];
+                float[] x = Reference.random(rnd, m * k, 1f);
+                Tensor w = Reference.weights(rnd, type, k, n);
+                double[] ref = new double[m * n];
+                double[] bound = new double[m * n];
+                for (int i = 0; i < m; i++) {
+                    for (int kk = 0; kk < k; kk++) {
+                        for (int j = 0; j < n; j++) {
+                            double p = (double) x[i * k + kk] * w.getFloat((long) kk * n + j);
+                            ref[i * n + j] += p;
+                            bound[i * n + j] += Math.abs(p);
+                        }
+                    }
+                }
+                float[] got = new float[m * n];
+                if (c[3] > 0) {
+                    Gemm.packed(x, m, k, w, Gemm.Layout.ROWS_ARE_INNER, n, null, Activation.NONE, got, c[3]);
+                } else {
+                    Gemm.multiply(x, m, k, w, Gemm.Layout.ROWS_ARE_INNER, n, null, Activation.NONE, got);
+                }
+                Reference.assertWithin(String.format("x B, B [K, N] %dx%dx%d %s panels %d", m, k, n, type, c[3]),
+                        got, ref, bound, TOL);
+            }
+        }
     }
 
     @Test
