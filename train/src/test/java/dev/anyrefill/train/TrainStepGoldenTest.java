@@ -29,7 +29,8 @@ class TrainStepGoldenTest {
 
             double refLoss = g.expected.get("step.0.loss").getFloat(0);
             double lossError = Math.abs(r.loss() - refLoss) / Math.abs(refLoss);
-            System.out.printf("golden train step.0.loss %.8f vs %.8f, relative error %.3e%n", r.loss(), refLoss, lossError);
+            System.out.printf("golden train step.0.loss %.8f vs %.8f, relative error %.3e (tolerance %.0e)%n",
+                    r.loss(), refLoss, lossError, Golden.TOLERANCE);
             assertTrue(lossError < Golden.TOLERANCE, "loss " + r.loss() + " vs " + refLoss);
 
             Tensor velocity = g.model.kernels().concatRows(r.velocities().toArray(Tensor[]::new))
@@ -56,8 +57,8 @@ class TrainStepGoldenTest {
                 }
                 compared++;
             }
-            System.out.printf("golden train: %d gradients (LoRA A, B and every base parameter), worst %.3e (%s)%n",
-                    compared, worst, worstName);
+            System.out.printf("golden train: %d gradients (LoRA A, B and every base parameter), worst %.3e (%s), "
+                    + "tolerance %.0e each%n", compared, worst, worstName, Golden.TOLERANCE);
             assertEquals(compared, r.grads().size(), "gradients the reference does not have: " + r.grads().keySet());
         }
     }
@@ -80,8 +81,10 @@ class TrainStepGoldenTest {
                 TrainStep.Result r = TrainStep.gradients(g.model, g.batches.get("img_ids"), g.batches.get("txt_ids"),
                         g.guidance(), g.batch(s), grads);
                 double ref = g.expected.get("step." + s + ".loss").getFloat(0);
-                System.out.printf("golden train step.%d.loss %.8f vs %.8f%n", s, r.loss(), ref);
-                assertTrue(Math.abs(r.loss() - ref) / Math.abs(ref) < Golden.TOLERANCE, "step " + s + " loss");
+                double lossError = Math.abs(r.loss() - ref) / Math.abs(ref);
+                System.out.printf("golden train step.%d.loss %.8f vs %.8f, relative error %.3e (tolerance %.0e)%n",
+                        s, r.loss(), ref, lossError, Golden.TOLERANCE);
+                assertTrue(lossError < Golden.TOLERANCE, "step " + s + " loss");
                 if (s == 0) {
                     firstGrads = copy(r.grads());
                 }
@@ -95,8 +98,8 @@ class TrainStepGoldenTest {
                 assertTrue(err < Golden.TOLERANCE, e.getKey() + ": AdamW update off by " + err);
                 worst = Math.max(worst, err);
             }
-            System.out.printf("golden train: AdamW update (final - init) of %d LoRA tensors after %d steps, worst %.3e%n",
-                    params.size(), steps, worst);
+            System.out.printf("golden train: AdamW update (final - init) of %d LoRA tensors after %d steps, worst %.3e "
+                    + "(tolerance %.0e)%n", params.size(), steps, worst, Golden.TOLERANCE);
         }
     }
 
