@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
                 TokenizeCommand.class,
                 TextCommand.class,
                 EncodePromptCommand.class,
+                TrainCommand.class,
                 TrainStepCommand.class,
                 BenchCommand.class,
         })

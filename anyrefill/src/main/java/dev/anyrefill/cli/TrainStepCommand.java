@@ -13,6 +13,7 @@ import dev.anyrefill.train.TrainableLora;
 import dev.anyrefill.weights.FluxCheckpoint;
 import dev.anyrefill.weights.lora.LoraFile;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -46,21 +47,8 @@ final class TrainStepCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "1", paramLabel = "K", description = "AdamW steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--lr", defaultValue = "1e-4", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
-
-    @Option(names = "--beta1", defaultValue = "0.9", paramLabel = "X", description = "AdamW beta1 (default: ${DEFAULT-VALUE}).")
-    double beta1;
-
-    @Option(names = "--beta2", defaultValue = "0.999", paramLabel = "X", description = "AdamW beta2 (default: ${DEFAULT-VALUE}).")
-    double beta2;
-
-    @Option(names = "--eps", defaultValue = "1e-8", paramLabel = "X", description = "AdamW epsilon (default: ${DEFAULT-VALUE}).")
-    double eps;
-
-    @Option(names = "--weight-decay", defaultValue = "0.01", paramLabel = "X",
-            description = "Decoupled weight decay (default: ${DEFAULT-VALUE}, torch's).")
-    double weightDecay;
+    @Mixin
+    OptimizerOptions optimizer;
 
     @Option(names = "--max-grad-norm", defaultValue = "0", paramLabel = "X",
             description = "Clip the gradients to this global norm before each update (default: 0, no clipping).")
@@ -82,7 +70,7 @@ final class TrainStepCommand implements Callable<Integer> {
         if (steps < 1) {
             throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         }
-        AdamW.Settings settings = new AdamW.Settings(lr, beta1, beta2, eps, weightDecay);
+        AdamW.Settings settings = optimizer.settings();
         Outputs.requireNotInput(out, model, lora, inputs);
         Stages stages = new Stages(System.out);
         try (FluxCheckpoint checkpoint = stages.time("open checkpoint", () -> FluxCheckpoint.open(model));

@@ -43,9 +43,13 @@ public record LpgImages(Tensor reference, Tensor target, Tensor targetMask) {
      * size is null. The mask must have the target's size as given (it describes those pixels).
      */
     public static LpgImages read(Path reference, Path target, Path mask, Size size, boolean binarizeMask) {
-        Pixels ref = ImageFiles.readRgb(reference);
-        Pixels tgt = ImageFiles.readRgb(target);
-        Pixels msk = mask == null ? null : ImageFiles.readGrey(mask);
+        return of(reference, ImageFiles.readRgb(reference), target, ImageFiles.readRgb(target),
+                mask, mask == null ? null : ImageFiles.readGrey(mask), size, binarizeMask);
+    }
+
+    /** {@link #read} on images already decoded (the paths name them in errors). */
+    public static LpgImages of(Path reference, Pixels ref, Path target, Pixels tgt, Path mask, Pixels msk, Size size,
+                               boolean binarizeMask) {
         if (msk != null && (msk.height() != tgt.height() || msk.width() != tgt.width())) {
             throw new IllegalArgumentException(mask + ": the mask is " + msk.size() + ", the target " + target
                     + " is " + tgt.size() + "; they must be the same size");

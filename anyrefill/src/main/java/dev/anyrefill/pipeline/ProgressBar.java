@@ -6,33 +6,53 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A progress bar over the denoising steps with seconds per step and the time left. On a
- * terminal it redraws one line; otherwise (logs, pipes) it prints a line per step.
+ * A progress bar over steps (the denoising's, or training's) with seconds per step and the
+ * time left. On a terminal it redraws one line; otherwise (logs, pipes) it prints a line per
+ * step.
  */
 public final class ProgressBar implements Euler.StepListener {
     private static final int WIDTH = 30;
     private final PrintStream out;
     private final boolean redraw;
+    private final String label;
+    private final int firstStep;
     private final long start = System.nanoTime();
 
-    public ProgressBar(PrintStream out, boolean redraw) {
+    /**
+     * @param firstStep the step count when the bar starts (a resumed run's), so the speed and
+     *                  the time left count this run's steps only
+     */
+    public ProgressBar(PrintStream out, boolean redraw, String label, int firstStep) {
         this.out = out;
         this.redraw = redraw;
+        this.label = label;
+        this.firstStep = firstStep;
+    }
+
+    /** The denoising's bar on standard error, redrawn in place when a console is attached. */
+    public static ProgressBar onStderr() {
+        return onStderr("denoise", 0);
     }
 
     /** A bar on standard error, redrawn in place when a console is attached. */
-    public static ProgressBar onStderr() {
-        return new ProgressBar(System.err, System.console() != null);
+    public static ProgressBar onStderr(String label, int firstStep) {
+        return new ProgressBar(System.err, System.console() != null, label, firstStep);
     }
 
     @Override
     public void afterStep(int step, int steps, double t, double tNext) {
+        show(step, steps, "");
+    }
+
+    /** The bar after {@code step} of {@code steps}, with {@code detail} (a loss) after the count. */
+    public void show(int step, int steps, String detail) {
         double elapsed = (System.nanoTime() - start) / 1e9;
-        double perStep = elapsed / step;
+        double perStep = elapsed / Math.max(1, step - firstStep);
         double left = perStep * (steps - step);
         int filled = (int) Math.round(WIDTH * (double) step / steps);
-        String bar = String.format(Locale.ROOT, "denoise |%s%s| %d/%d  %.2f s/step  ETA %s",
-                "#".repeat(filled), ".".repeat(WIDTH - filled), step, steps, perStep, clock(left));
+        String bar = String.format(Locale.ROOT, "%s |%s%s| %d/%d%s  %.2f s/step  ETA %s", label,
+                "#".repeat(filled), ".".repeat(WIDTH - filled), step, steps, detail.isEmpty() ? "" : "  " + detail,
+                perStep, clock(left));
         if (redraw) {
             out.print("\r" + bar + (step == steps ? System.lineSeparator() : ""));
         } else {

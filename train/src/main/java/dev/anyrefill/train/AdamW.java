@@ -49,6 +49,10 @@ public final class AdamW {
         this.settings = settings;
     }
 
+    public Settings settings() {
+        return settings;
+    }
+
     /** Steps taken so far. */
     public int steps() {
         return step;
@@ -60,12 +64,17 @@ public final class AdamW {
      * gradient is an error: the backward did not reach it.
      */
     public void step(Map<String, Tensor> parameters, Map<String, Tensor> grads, double gradScale) {
+        step(parameters, grads, gradScale, settings.lr());
+    }
+
+    /** One step at learning rate {@code lr} (a schedule's value) instead of the settings' own. */
+    public void step(Map<String, Tensor> parameters, Map<String, Tensor> grads, double gradScale, double lr) {
         step++;
         double b1 = settings.beta1();
         double b2 = settings.beta2();
         double correction1 = 1 - Math.pow(b1, step);
         double correction2 = 1 - Math.pow(b2, step);
-        double decay = 1 - settings.lr() * settings.weightDecay();
+        double decay = 1 - lr * settings.weightDecay();
         for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
             Tensor g = grads.get(e.getKey());
             if (g == null) {
@@ -80,8 +89,28 @@ public final class AdamW {
                 mm[i] = (float) (b1 * mm[i] + (1 - b1) * gi);
                 vv[i] = (float) (b2 * vv[i] + (1 - b2) * gi * gi);
                 double denom = Math.sqrt(vv[i] / correction2) + settings.eps();
-                p[i] = (float) (p[i] * decay - settings.lr() * (mm[i] / correction1) / denom);
+                p[i] = (float) (p[i] * decay - lr * (mm[i] / correction1) / denom);
             }
         }
+    }
+
+    /** What resuming needs: the step count and both moments per parameter (the live arrays). */
+    public record State(int steps, Map<String, float[]> firstMoments, Map<String, float[]> secondMoments) {
+    }
+
+    public State state() {
+        return new State(step, m, v);
+    }
+
+    /** Continues from a saved state: its step count and moments replace this optimiser's. */
+    public void restore(State saved) {
+        if (!saved.firstMoments().keySet().equals(saved.secondMoments().keySet())) {
+            throw new IllegalArgumentException("optimiser state: the first and second moments name different parameters");
+        }
+        step = saved.steps();
+        m.clear();
+        v.clear();
+        saved.firstMoments().forEach((name, a) -> m.put(name, a.clone()));
+        saved.secondMoments().forEach((name, a) -> v.put(name, a.clone()));
     }
 }

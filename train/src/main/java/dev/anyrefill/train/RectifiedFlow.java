@@ -34,20 +34,46 @@ public final class RectifiedFlow {
      * {@code 2 (v - target) / (batchSize * v.size)}.
      */
     public static Loss loss(Tensor velocity, Tensor x0, Tensor noise, int batchSize) {
+        return loss(velocity, x0, noise, null, batchSize);
+    }
+
+    /**
+     * The loss over a region of the canvas: token i of the packed [N, C] latent counts with
+     * weight w[i] (0 or 1 for a region), and the mean is over the weighted elements,
+     * {@code sum_i w_i sum_c diff^2 / (C sum_i w_i)}. Null weights: every token, as above.
+     */
+    public static Loss loss(Tensor velocity, Tensor x0, Tensor noise, float[] tokenWeights, int batchSize) {
         requireSameSize("velocity", velocity, x0);
         requireSameSize("noise", noise, x0);
         float[] v = velocity.data();
         float[] a = x0.data();
         float[] n = noise.data();
+        int channels = velocity.dim(velocity.rank() - 1);
+        int tokens = v.length / channels;
+        if (tokenWeights != null && tokenWeights.length != tokens) {
+            throw new IllegalArgumentException("loss weights for " + tokenWeights.length + " tokens, the velocity has "
+                    + tokens);
+        }
+        double weightSum = 0;
+        for (int i = 0; i < tokens; i++) {
+            weightSum += tokenWeights == null ? 1 : tokenWeights[i];
+        }
+        if (!(weightSum > 0)) {
+            throw new IllegalArgumentException("the loss region covers no token");
+        }
+        double elements = weightSum * channels;
         float[] d = new float[v.length];
         double sum = 0;
-        double factor = 2.0 / ((double) batchSize * v.length);
-        for (int i = 0; i < v.length; i++) {
-            double diff = (double) v[i] - ((double) n[i] - a[i]);
-            sum += diff * diff;
-            d[i] = (float) (factor * diff);
+        double factor = 2.0 / (batchSize * elements);
+        for (int i = 0; i < tokens; i++) {
+            double w = tokenWeights == null ? 1 : tokenWeights[i];
+            for (int c = i * channels; c < (i + 1) * channels; c++) {
+                double diff = (double) v[c] - ((double) n[c] - a[c]);
+                sum += w * diff * diff;
+                d[c] = (float) (factor * w * diff);
+            }
         }
-        return new Loss(sum / v.length, Tensor.wrap(d, velocity.shape()));
+        return new Loss(sum / elements, Tensor.wrap(d, velocity.shape()));
     }
 
     private static void requireSameSize(String what, Tensor t, Tensor x0) {

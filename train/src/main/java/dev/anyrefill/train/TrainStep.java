@@ -25,7 +25,19 @@ public final class TrainStep {
             Tensor txt,     // [L, context]
             Tensor vec,     // [vecIn]
             Tensor noise,   // [N, 64]
-            double t) {     // in [0, 1], 1 = pure noise
+            double t,       // in [0, 1], 1 = pure noise
+            float[] lossWeights) { // [N] per-token weight of the loss (0 leaves a token out), or null for all
+
+        /** A sample whose loss covers every token. */
+        public Sample(Tensor x0, Tensor imgCond, Tensor txt, Tensor vec, Tensor noise, double t) {
+            this(x0, imgCond, txt, vec, noise, t, null);
+        }
+
+        /** cat(z_t, img_cond) [N, 64 + 320]: what the transformer sees. */
+        Tensor input(FluxModel model) {
+            Tensor zt = RectifiedFlow.noisy(x0, noise, t);
+            return imgCond == null ? zt : model.kernels().concatColumns(zt, imgCond);
+        }
     }
 
     /** What a step computed: the batch loss, each sample's velocity, the gradients (before any clipping). */
@@ -59,15 +71,21 @@ public final class TrainStep {
         double loss = 0;
         List<Tensor> velocities = new ArrayList<>();
         for (Sample s : batch) {
-            Tensor zt = RectifiedFlow.noisy(s.x0(), s.noise(), s.t());
-            Tensor img = s.imgCond() == null ? zt : model.kernels().concatColumns(zt, s.imgCond());
-            FluxModel.Checkpoints c = model.forwardForTraining(img, imgIds, s.txt(), txtIds, s.t(), s.vec(), guidance);
-            RectifiedFlow.Loss l = RectifiedFlow.loss(c.velocity(), s.x0(), s.noise(), batch.size());
+            FluxModel.Checkpoints c = model.forwardForTraining(s.input(model), imgIds, s.txt(), txtIds, s.t(), s.vec(),
+                    guidance);
+            RectifiedFlow.Loss l = RectifiedFlow.loss(c.velocity(), s.x0(), s.noise(), s.lossWeights(), batch.size());
             loss += l.value() / batch.size();
             velocities.add(c.velocity());
             model.backward(c, l.dVelocity(), grads);
         }
         return new Result(loss, velocities, grads.all());
+    }
+
+    /** The sample's loss from a forward alone (validation: no activations kept, no gradients). */
+    public static double loss(FluxModel model, Tensor imgIds, Tensor txtIds, double guidance, Sample s) {
+        Tensor v = model.forward(s.input(model), imgIds, s.txt(), txtIds, s.t(), s.vec(), guidance,
+                FluxModel.Trace.NONE);
+        return RectifiedFlow.loss(v, s.x0(), s.noise(), s.lossWeights(), 1).value();
     }
 
     /**
@@ -77,6 +95,12 @@ public final class TrainStep {
      */
     public static void update(AdamW optimizer, Map<String, Tensor> parameters, Result r, double maxGradNorm,
                               int step) {
+        update(optimizer, parameters, r, maxGradNorm, step, optimizer.settings().lr());
+    }
+
+    /** {@link #update} at the learning rate {@code lr} of a schedule. */
+    public static void update(AdamW optimizer, Map<String, Tensor> parameters, Result r, double maxGradNorm,
+                              int step, double lr) {
         if (!Double.isFinite(r.loss())) {
             throw new NonFiniteException("step " + step + ": the loss is " + r.loss());
         }
@@ -89,7 +113,7 @@ public final class TrainStep {
         }
         double norm = r.gradNorm(parameters.keySet());
         double scale = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / norm : 1;
-        optimizer.step(parameters, r.grads(), scale);
+        optimizer.step(parameters, r.grads(), scale, lr);
         for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
             if (!allFinite(e.getValue())) {
                 throw new NonFiniteException("step " + step + ": parameter " + e.getKey() + " became non-finite");

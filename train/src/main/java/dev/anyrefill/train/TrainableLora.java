@@ -30,8 +30,12 @@ public final class TrainableLora {
     public static final Pattern ANYREFILL_TARGETS = Pattern.compile(
             "double_blocks\\.\\d+\\.(img|txt)_(attn\\.(qkv|proj)|mlp\\.[02])|single_blocks\\.\\d+\\.linear[12]");
 
-    /** One trained module. */
-    public record Module(String name, Tensor a, Tensor b, float scale, int rowOffset, LoraAdapter adapter) {
+    /**
+     * One trained module: A [rank, in], B [rows, rank]; {@code slice} when B covers only some
+     * rows of the layer, from {@code rowOffset} (a PEFT file's to_q of a fused qkv).
+     */
+    public record Module(String name, Tensor a, Tensor b, float scale, int rowOffset, boolean slice,
+                         LoraAdapter adapter) {
     }
 
     private final List<Module> modules;
@@ -62,7 +66,7 @@ public final class TrainableLora {
                 a[i] = (float) rnd.nextDouble(-bound, bound);
             }
             modules.add(module(layer.name(), Tensor.wrap(a, rank, in), Tensor.zeros(layer.outFeatures(), rank),
-                    (float) (alpha / rank), 0, "new LoRA on " + layer.name()));
+                    (float) (alpha / rank), 0, false, "new LoRA on " + layer.name()));
         }
         if (modules.isEmpty()) {
             throw new IllegalArgumentException("the LoRA target pattern '" + targets + "' matches no linear layer");
@@ -82,14 +86,15 @@ public final class TrainableLora {
                         + "' has a B bias, which training does not support");
             }
             modules.add(module(m.bflModule(), m.down().toF32(), m.up().toF32(), (float) m.scale(1.0), m.rowOffset(),
-                    file.origin() + ": key '" + m.keys().getFirst() + "'"));
+                    m.slice(), file.origin() + ": key '" + m.keys().getFirst() + "'"));
         }
         return new TrainableLora(modules);
     }
 
-    private static Module module(String name, Tensor a, Tensor b, float scale, int rowOffset, String source) {
+    private static Module module(String name, Tensor a, Tensor b, float scale, int rowOffset, boolean slice,
+                                 String source) {
         LoraAdapter adapter = new LoraAdapter(a, b, null, scale, rowOffset, source);
-        return new Module(name, a, b, scale, rowOffset, adapter);
+        return new Module(name, a, b, scale, rowOffset, slice, adapter);
     }
 
     /** Adds every module to its layer of the model as a runtime adapter; an error for an unknown layer. */

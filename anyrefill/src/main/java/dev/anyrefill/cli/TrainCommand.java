@@ -1,0 +1,266 @@
+package dev.anyrefill.cli;
+
+import dev.anyrefill.pipeline.LpgImages;
+import dev.anyrefill.pipeline.Task;
+import dev.anyrefill.sampler.Schedule;
+import dev.anyrefill.train.LearningRateSchedule;
+import dev.anyrefill.train.LoraWriter;
+import dev.anyrefill.train.TimestepSampler;
+import dev.anyrefill.train.TrainableLora;
+import dev.anyrefill.training.TrainingSet;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * {@code anyrefill train}: a task LoRA from a folder of pairs, the paper's recipe. This class
+ * holds the options and checks them; {@link LoraTraining} runs the job.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train an AnyRefill task LoRA on a folder of [reference | target] pairs (rectified flow, AdamW).")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "FILE",
+            description = "FLUX.1-Fill transformer (BFL, diffusers or ComfyUI layout); stays frozen and mapped.")
+    Path model;
+
+    @Option(names = "--ae", required = true, paramLabel = "FILE", description = "FLUX AutoEncoder (ae.safetensors).")
+    Path ae;
+
+    @Option(names = "--task", required = true, paramLabel = "TASK",
+            description = "The task (see refill --help); ref-inpainting draws random masks, every other task masks the whole target.")
+    String task;
+
+    @Option(names = "--pairs", required = true, paramLabel = "DIR",
+            description = "NAME.ref.png + NAME.target.png (+ NAME.txt caption, NAME.mask.png), or a pairs.jsonl manifest.")
+    Path pairs;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The trained LoRA (.safetensors).")
+    Path out;
+
+    @Option(names = "--steps", defaultValue = "1000", paramLabel = "N", description = "Optimiser steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "B",
+            description = "Samples per step, by gradient accumulation (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr-schedule", defaultValue = "constant", paramLabel = "NAME",
+            description = "constant or cosine after the warm-up (default: ${DEFAULT-VALUE}).")
+    String lrSchedule;
+
+    @Option(names = "--warmup-steps", defaultValue = "0", paramLabel = "N", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
+    int warmupSteps;
+
+    @Option(names = "--rank", defaultValue = "128", paramLabel = "R", description = "LoRA rank (default: ${DEFAULT-VALUE}, the paper's).")
+    int rank;
+
+    @Option(names = "--alpha", defaultValue = "128", paramLabel = "A", description = "LoRA alpha; scale = alpha / rank (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Option(names = "--targets", paramLabel = "REGEX",
+            description = "BFL names of the linears to adapt (default: AnyRefill's, every attention qkv/proj, MLP and single-block linear).")
+    String targets;
+
+    @Option(names = "--size", paramLabel = "HxW", description = "Size of each half (default: the pairs' own, which must then agree).")
+    String size;
+
+    @Option(names = "--swap", description = "Reference on the right, target on the left (as refill --swap).")
+    boolean swap;
+
+    static final class Text {
+        @Option(names = "--prompt-embeddings", paramLabel = "FILE",
+                description = "One shared embedding for every pair: safetensors with 'txt' [L, context] and 'vec' [vec dim].")
+        Path embeddings;
+
+        @Option(names = "--text-encoders", paramLabel = "DIR",
+                description = "Encode each pair's caption with the JVM T5 and CLIP of this FLUX repo folder (cached).")
+        Path encoders;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Text text;
+
+    @Option(names = "--empty-prompt-embeddings", paramLabel = "FILE",
+            description = "With --prompt-embeddings and --caption-dropout: the empty prompt's embedding.")
+    Path emptyEmbeddings;
+
+    @Option(names = "--caption-dropout", defaultValue = "0", paramLabel = "P",
+            description = "Probability of training a sample on the empty prompt (default: ${DEFAULT-VALUE}).")
+    double captionDropout;
+
+    @Option(names = "--timestep-sampling", defaultValue = "sigmoid", paramLabel = "NAME",
+            description = "sigmoid (t = sigmoid(s z)), uniform or logit-normal (default: ${DEFAULT-VALUE}).")
+    String timestepSampling;
+
+    @Option(names = "--sigmoid-scale", defaultValue = "1.0", paramLabel = "S", description = "s of sigmoid sampling (default: ${DEFAULT-VALUE}).")
+    double sigmoidScale;
+
+    @Option(names = "--logit-mean", defaultValue = "0.0", paramLabel = "M", description = "Mean of logit-normal sampling (default: ${DEFAULT-VALUE}).")
+    double logitMean;
+
+    @Option(names = "--logit-std", defaultValue = "1.0", paramLabel = "S", description = "Std of logit-normal sampling (default: ${DEFAULT-VALUE}).")
+    double logitStd;
+
+    @Option(names = "--shift", defaultValue = "1", paramLabel = "S|auto",
+            description = "Time shift t' = S t / (1 + (S - 1) t); auto: S = e^mu at the canvas's token count, as sampling uses (default: ${DEFAULT-VALUE}).")
+    String shift;
+
+    @Option(names = "--guidance", defaultValue = "1.0", paramLabel = "G",
+            description = "The guidance embedding's input while training (default: ${DEFAULT-VALUE}; inference keeps 30).")
+    double guidance;
+
+    @Mixin
+    OptimizerOptions optimizer;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "X",
+            description = "Clip gradients to this global norm; 0 = no clipping (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
+    @Option(names = "--loss-region", defaultValue = "canvas", paramLabel = "canvas|target",
+            description = "The loss over the whole canvas (the paper's) or the target half only (default: ${DEFAULT-VALUE}).")
+    String lossRegion;
+
+    @Option(names = "--masks-per-pair", defaultValue = "8", paramLabel = "N",
+            description = "Ref-inpainting: random masks drawn and encoded once per pair; each step picks one (default: ${DEFAULT-VALUE}).")
+    int masksPerPair;
+
+    @Option(names = "--validation-split", defaultValue = "0", paramLabel = "F",
+            description = "Fraction of pairs held out for the validation loss (default: ${DEFAULT-VALUE}).")
+    double validationSplit;
+
+    @Option(names = "--validate-every", defaultValue = "50", paramLabel = "N", description = "Validation loss every N steps, and before the first (default: ${DEFAULT-VALUE}).")
+    int validateEvery;
+
+    @Option(names = "--save-every", defaultValue = "250", paramLabel = "N", description = "A checkpoint every N steps; 0 = only at the end (default: ${DEFAULT-VALUE}).")
+    int saveEvery;
+
+    @Option(names = "--sample-every", defaultValue = "0", paramLabel = "N", description = "A sample panel every N steps; 0 = none (default: ${DEFAULT-VALUE}).")
+    int sampleEvery;
+
+    @Option(names = "--sample-pairs", defaultValue = "2", paramLabel = "N", description = "Pairs in each sample panel (default: ${DEFAULT-VALUE}).")
+    int samplePairs;
+
+    @Option(names = "--sample-steps", defaultValue = "20", paramLabel = "N", description = "Euler steps of each sample (default: ${DEFAULT-VALUE}).")
+    int sampleSteps;
+
+    @Option(names = "--sample-guidance", defaultValue = "30", paramLabel = "G", description = "Guidance of each sample (default: ${DEFAULT-VALUE}).")
+    double sampleGuidance;
+
+    @Option(names = "--metrics", paramLabel = "FILE", description = "Metrics, one JSON object per step (default: NAME.metrics.jsonl beside --out).")
+    Path metrics;
+
+    @Option(names = "--format", defaultValue = "kohya", paramLabel = "kohya|peft",
+            description = "Key layout: kohya (BFL names, lora_down/lora_up/alpha; ComfyUI) or peft (diffusers) (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--save-precision", defaultValue = "f32", paramLabel = "f32|bf16", description = "Precision of the saved LoRA (default: ${DEFAULT-VALUE}).")
+    String savePrecision;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue from a checkpoint of this run (its .state.safetensors beside it).")
+    Path resume;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the LoRA's init and of every draw (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+        Task t = Task.fromCliName(task);
+        if (rank < 1 || !(alpha > 0) || masksPerPair < 1 || samplePairs < 1 || sampleSteps < 1) {
+            throw new IllegalArgumentException("--rank, --alpha, --masks-per-pair, --sample-pairs and --sample-steps must be positive");
+        }
+        if (!(captionDropout >= 0 && captionDropout < 1) || !(validationSplit >= 0 && validationSplit < 1)) {
+            throw new IllegalArgumentException("--caption-dropout and --validation-split must be in [0, 1)");
+        }
+        if (!Double.isFinite(guidance) || !Double.isFinite(sampleGuidance)) {
+            throw new IllegalArgumentException("--guidance and --sample-guidance must be finite numbers");
+        }
+        if (captionDropout > 0 && text.embeddings != null && emptyEmbeddings == null) {
+            throw new IllegalArgumentException("--caption-dropout with --prompt-embeddings needs --empty-prompt-embeddings "
+                    + "(the empty prompt's embedding), or use --text-encoders");
+        }
+        Path[] inputs = {model, ae, text.embeddings, emptyEmbeddings, resume};
+        Outputs.requireNotInput(out, inputs);
+        Path metricsFile = metrics != null ? metrics
+                : out.resolveSibling(dev.anyrefill.training.CheckpointFiles.stateOf(out).getFileName().toString()
+                .replace(".state.safetensors", ".metrics.jsonl"));
+        Outputs.requireNotInput(metricsFile, inputs);
+        LoraTraining.Options o = new LoraTraining.Options(t, size == null ? null : LpgImages.Size.parse(size), swap,
+                rank, alpha, targetPattern(), optimizer.settings(),
+                LearningRateSchedule.Shape.fromCliName(lrSchedule), warmupSteps, shiftValue(),
+                new TimestepSampler(TimestepSampler.Kind.fromCliName(timestepSampling),
+                        TimestepSampler.Kind.fromCliName(timestepSampling) == TimestepSampler.Kind.LOGIT_NORMAL
+                                ? logitStd : sigmoidScale, logitMean, 1),
+                captionDropout, lossRegion(), masksPerPair, validationSplit, seed,
+                new dev.anyrefill.training.LoraTrainer.Loop(steps, batch, maxGradNorm, guidance, saveEvery,
+                        validateEvery, sampleEvery),
+                sampleEvery > 0 ? new LoraTraining.Samples(samplePairs, sampleSteps, sampleGuidance) : null,
+                LoraWriter.Format.fromCliName(format), precision());
+        new LoraTraining(model, ae, pairs, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, resume, o,
+                this).run();
+        return 0;
+    }
+
+    /** The options as the user gave them, for the LoRA's metadata (paths left out: they name this machine). */
+    String describe() {
+        return String.format(java.util.Locale.ROOT,
+                "task=%s steps=%d batch=%d lr=%s lr_schedule=%s warmup=%d rank=%d alpha=%s size=%s swap=%s "
+                        + "timestep_sampling=%s sigmoid_scale=%s logit_mean=%s logit_std=%s shift=%s guidance=%s "
+                        + "betas=%s,%s eps=%s weight_decay=%s max_grad_norm=%s loss_region=%s caption_dropout=%s "
+                        + "masks_per_pair=%d validation_split=%s seed=%d",
+                task, steps, batch, optimizer.lr, lrSchedule, warmupSteps, rank, alpha, size, swap, timestepSampling, sigmoidScale,
+                logitMean, logitStd, shift, guidance, optimizer.beta1, optimizer.beta2, optimizer.eps,
+                optimizer.weightDecay, maxGradNorm, lossRegion,
+                captionDropout, masksPerPair, validationSplit, seed);
+    }
+
+    private Pattern targetPattern() {
+        if (targets == null) {
+            return TrainableLora.ANYREFILL_TARGETS;
+        }
+        try {
+            return Pattern.compile(targets);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("--targets '" + targets + "' is not a regular expression: "
+                    + e.getDescription());
+        }
+    }
+
+    /** null for auto (decided once the canvas size is known). */
+    private Double shiftValue() {
+        if (shift.equals("auto")) {
+            return null;
+        }
+        try {
+            return Double.parseDouble(shift);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--shift '" + shift + "': a number or auto");
+        }
+    }
+
+    /** e^mu of FLUX's schedule at a token count: --shift auto. */
+    static double autoShift(int tokens) {
+        return Math.exp(Schedule.mu(tokens));
+    }
+
+    private TrainingSet.Region lossRegion() {
+        return switch (lossRegion) {
+            case "canvas" -> TrainingSet.Region.CANVAS;
+            case "target" -> TrainingSet.Region.TARGET;
+            default -> throw new IllegalArgumentException("--loss-region '" + lossRegion + "': canvas or target");
+        };
+    }
+
+    private dev.anyrefill.tensor.DType precision() {
+        return switch (savePrecision) {
+            case "f32" -> dev.anyrefill.tensor.DType.F32;
+            case "bf16" -> dev.anyrefill.tensor.DType.BF16;
+            default -> throw new IllegalArgumentException("--save-precision '" + savePrecision + "': f32 or bf16");
+        };
+    }
+}
