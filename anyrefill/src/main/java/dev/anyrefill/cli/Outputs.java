@@ -19,6 +19,23 @@ final class Outputs {
         SafetensorsWriter.write(out, tensors);
     }
 
+    /**
+     * Checks before any work that {@code out} can be written: not a folder, and its folder
+     * (created if missing) takes a new file. A long job finds out now, not at its end.
+     */
+    static void requireWritable(Path out) {
+        if (Files.isDirectory(out)) {
+            throw new IllegalArgumentException(out + ": is a folder; --out names a file");
+        }
+        Path dir = out.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(dir);
+            Files.delete(Files.createTempFile(dir, ".anyrefill-write-check", ".tmp"));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(out + ": cannot write into " + dir + " (" + e + ")");
+        }
+    }
+
     /** Refuses an output path that names one of the command's inputs. */
     static void requireNotInput(Path out, Path... inputs) {
         for (Path in : inputs) {

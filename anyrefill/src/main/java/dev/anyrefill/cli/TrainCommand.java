@@ -190,6 +190,8 @@ final class TrainCommand implements Callable<Integer> {
                 : out.resolveSibling(dev.anyrefill.training.CheckpointFiles.stateOf(out).getFileName().toString()
                 .replace(".state.safetensors", ".metrics.jsonl"));
         Outputs.requireNotInput(metricsFile, inputs);
+        Outputs.requireWritable(out);
+        Outputs.requireWritable(metricsFile);
         LoraTraining.Options o = new LoraTraining.Options(t, size == null ? null : LpgImages.Size.parse(size), swap,
                 rank, alpha, targetPattern(), optimizer.settings(),
                 LearningRateSchedule.Shape.fromCliName(lrSchedule), warmupSteps, shiftValue(),

@@ -237,6 +237,20 @@ class TrainCommandTest {
         r = train(tmp.resolve("y.safetensors"), "--steps", "1");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("pair photo-03 has no photo-03.target.* (the target)"), r.err());
+
+        Files.delete(pairs.resolve("photo-03.ref.png"));
+        SyntheticPhotos.write(tmp, 1, 32, 3); // a 32x32 pair among 64x64 ones
+        Files.copy(tmp.resolve("photo-00.png"), pairs.resolve("small.ref.png"));
+        Files.copy(tmp.resolve("photo-00.png"), pairs.resolve("small.target.png"));
+        r = train(tmp.resolve("z.safetensors"), "--steps", "1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("give --size HxW to bring pairs to one size"), r.err());
+        assertEquals(0, train(tmp.resolve("z.safetensors"), "--steps", "1", "--size", "32x32").exitCode(),
+                "with --size every pair is brought to one size");
+
+        r = train(pairs, "--steps", "1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains(pairs + ": is a folder; --out names a file"), r.err());
     }
 
     private Map<String, int[]> linearShapes() {
