@@ -1,5 +1,6 @@
 package dev.anyrefill.kernels;
 
+import dev.anyrefill.kernels.cpu.ConvBackward;
 import dev.anyrefill.kernels.cpu.Elementwise;
 import dev.anyrefill.kernels.cpu.FlashAttention;
 import dev.anyrefill.kernels.cpu.FlashAttentionBackward;
@@ -147,5 +148,64 @@ public abstract class JavaBackwardKernels implements Kernels {
             transposed[i + 2] = m[i + 1];
         }
         return rope(dy, Tensor.wrap(transposed, pe.shape()));
+    }
+
+    @Override
+    public ConvGrads conv2dBackward(Tensor x, Tensor w, int stride, int[] padding, Tensor dy) {
+        int cin = x.dim(0);
+        int h = x.dim(1);
+        int wd = x.dim(2);
+        int cout = w.dim(0);
+        int kh = w.dim(2);
+        int kw = w.dim(3);
+        int oh = (h + padding[0] + padding[1] - kh) / stride + 1;
+        int ow = (wd + padding[2] + padding[3] - kw) / stride + 1;
+        if (w.rank() != 4 || w.dim(1) != cin || dy.rank() != 3 || dy.dim(0) != cout || dy.dim(1) != oh
+                || dy.dim(2) != ow) {
+            throw new IllegalArgumentException("conv2dBackward: input " + x + ", weight " + w + ", gradient " + dy);
+        }
+        float[] dx = new float[Math.toIntExact(x.size())];
+        float[] dw = new float[Math.toIntExact(w.size())];
+        float[] db = new float[cout];
+        ConvBackward.backward(x.data(), cin, h, wd, w.reshape(cout, cin * kh * kw), cout, kh, kw, stride, padding[0],
+                padding[2], dy.data(), oh, ow, dx, dw, db);
+        return new ConvGrads(Tensor.wrap(dx, x.shape()), Tensor.wrap(dw, w.shape()), Tensor.wrap(db, cout));
+    }
+
+    @Override
+    public NormGrads groupNormBackward(Tensor x, int groups, Tensor weight, float eps, Tensor dy) {
+        int channels = x.dim(0);
+        if (channels % groups != 0 || weight.size() != channels || dy.size() != x.size()) {
+            throw new IllegalArgumentException("groupNormBackward: x " + x + " in " + groups + " groups, weight "
+                    + weight + ", dy " + dy);
+        }
+        int plane = Math.toIntExact(x.size() / channels);
+        float[] dx = new float[Math.toIntExact(x.size())];
+        float[] dw = new float[channels];
+        float[] db = new float[channels];
+        NormsBackward.groupNorm(x.data(), dy.data(), channels, plane, groups, weight.toF32().data(), eps, dx, dw, db);
+        return new NormGrads(Tensor.wrap(dx, x.shape()), Tensor.wrap(dw, channels), Tensor.wrap(db, channels));
+    }
+
+    @Override
+    public Tensor upsampleNearest2xBackward(Tensor dy) {
+        int c = dy.dim(0);
+        int h = dy.dim(1) / 2;
+        int w = dy.dim(2) / 2;
+        if (dy.rank() != 3 || dy.dim(1) != 2 * h || dy.dim(2) != 2 * w) {
+            throw new IllegalArgumentException("upsampleNearest2xBackward: gradient " + dy + " is not [C, 2H, 2W]");
+        }
+        float[] g = dy.data();
+        float[] dx = new float[c * h * w];
+        for (int ch = 0; ch < c; ch++) {
+            for (int y = 0; y < 2 * h; y++) {
+                int src = (ch * 2 * h + y) * 2 * w;
+                int dst = (ch * h + y / 2) * w;
+                for (int xx = 0; xx < 2 * w; xx++) {
+                    dx[dst + xx / 2] += g[src + xx];
+                }
+            }
+        }
+        return Tensor.wrap(dx, c, h, w);
     }
 }

@@ -185,6 +185,19 @@ public interface Kernels {
     record NormGrads(Tensor dx, Tensor dScale, Tensor dShift) {
     }
 
+    /** The gradients of a convolution: dx of x's shape, dw [O, C, kh, kw] (F32) and db [O]. */
+    record ConvGrads(Tensor dx, Tensor dw, Tensor db) {
+    }
+
+    /** The backward of {@link #conv2d}: x, w, stride and padding as the forward had them, dy [O, H', W']. */
+    ConvGrads conv2dBackward(Tensor x, Tensor w, int stride, int[] padding, Tensor dy);
+
+    /** The backward of {@link #groupNorm(Tensor, int, Tensor, Tensor, float)}: dx, d weight and d bias ([C]). */
+    NormGrads groupNormBackward(Tensor x, int groups, Tensor weight, float eps, Tensor dy);
+
+    /** The backward of {@link #upsampleNearest2x}: dy [C, 2H, 2W] summed over each pixel's 2x2 copies, [C, H, W]. */
+    Tensor upsampleNearest2xBackward(Tensor dy);
+
     /**
      * {@link #attention(Tensor, Tensor, Tensor)} (FLUX's: non-causal, no bias, 1/sqrt(D)) that
      * also returns lse [H, Lq], which {@link #attentionBackward} needs.

@@ -235,6 +235,21 @@ public final class TimingKernels implements Kernels {
     }
 
     @Override
+    public ConvGrads conv2dBackward(Tensor x, Tensor w, int stride, int[] padding, Tensor dy) {
+        return time("conv2dBackward", () -> inner.conv2dBackward(x, w, stride, padding, dy));
+    }
+
+    @Override
+    public NormGrads groupNormBackward(Tensor x, int groups, Tensor weight, float eps, Tensor dy) {
+        return time("groupNormBackward", () -> inner.groupNormBackward(x, groups, weight, eps, dy));
+    }
+
+    @Override
+    public Tensor upsampleNearest2xBackward(Tensor dy) {
+        return time("upsampleNearest2xBackward", () -> inner.upsampleNearest2xBackward(dy));
+    }
+
+    @Override
     public NormGrads rmsNormBackward(Tensor x, Tensor scale, float eps, Tensor dy) {
         return time("rmsNormBackward", () -> inner.rmsNormBackward(x, scale, eps, dy));
     }

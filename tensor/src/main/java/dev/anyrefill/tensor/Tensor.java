@@ -273,6 +273,14 @@ public final class Tensor {
         }
     }
 
+    /**
+     * This tensor itself when it is a heap F32 one, else a heap F32 copy: a module keeps a
+     * trainable parameter as the very array the optimiser updates in place.
+     */
+    public Tensor asHeapF32() {
+        return data != null ? this : toF32();
+    }
+
     /** A heap F32 copy of this tensor. Meant for small tensors (biases, norms, test data). */
     public Tensor toF32() {
         float[] out = new float[Math.toIntExact(size())];

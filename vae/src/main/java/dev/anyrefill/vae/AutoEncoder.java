@@ -52,6 +52,14 @@ public final class AutoEncoder {
         }
     }
 
+    Encoder encoder() {
+        return encoder;
+    }
+
+    Decoder decoder() {
+        return decoder;
+    }
+
     public AutoEncoderParams params() {
         return params;
     }

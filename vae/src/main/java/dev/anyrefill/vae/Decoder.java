@@ -6,6 +6,7 @@ import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.TensorSource;
 
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 
 /**
@@ -57,5 +58,50 @@ final class Decoder {
         }
         h = normOut.forward(k, h, Activation.SILU);
         return convOut.forward(k, h); // [3, H, W]
+    }
+
+    /** {@link #forward} that pushes every stage's input onto {@code saved}, as the encoder's. */
+    Tensor forwardForTraining(Kernels k, Tensor z, Deque<Tensor> saved) {
+        saved.push(z);
+        Tensor h = convIn.forward(k, z);
+        saved.push(h);
+        h = midBlock1.forward(k, h);
+        saved.push(h);
+        h = midAttn1.forward(k, h);
+        saved.push(h);
+        h = midBlock2.forward(k, h);
+        for (int i = up.size() - 1; i >= 0; i--) {
+            for (ResnetBlock block : up.get(i)) {
+                saved.push(h);
+                h = block.forward(k, h);
+            }
+            if (upsample.get(i) != null) {
+                saved.push(h);
+                h = upsample.get(i).forward(k, h);
+            }
+        }
+        saved.push(h);
+        h = normOut.forward(k, h, Activation.SILU);
+        saved.push(h);
+        return convOut.forward(k, h);
+    }
+
+    /** The latent's gradient from the image's, popping what the forward pushed. */
+    Tensor backward(Kernels k, Deque<Tensor> saved, Tensor dImage, ParameterGradients grads) {
+        Tensor d = convOut.backward(k, saved.pop(), dImage, grads);
+        d = normOut.backward(k, saved.pop(), Activation.SILU, d, grads);
+        for (int i = 0; i < up.size(); i++) {
+            if (upsample.get(i) != null) {
+                d = upsample.get(i).backward(k, saved.pop(), d, grads);
+            }
+            List<ResnetBlock> blocks = up.get(i);
+            for (int b = blocks.size() - 1; b >= 0; b--) {
+                d = blocks.get(b).backward(k, saved.pop(), d, grads);
+            }
+        }
+        d = midBlock2.backward(k, saved.pop(), d, grads);
+        d = midAttn1.backward(k, saved.pop(), d, grads);
+        d = midBlock1.backward(k, saved.pop(), d, grads);
+        return convIn.backward(k, saved.pop(), d, grads);
     }
 }

@@ -16,4 +16,8 @@ final class Downsample {
     Tensor forward(Kernels k, Tensor x) {
         return conv.forward(k, x);
     }
+
+    Tensor backward(Kernels k, Tensor x, Tensor dOut, ParameterGradients grads) {
+        return conv.backward(k, x, dOut, grads);
+    }
 }

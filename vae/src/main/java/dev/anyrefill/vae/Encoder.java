@@ -6,6 +6,7 @@ import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.TensorSource;
 
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 
 /**
@@ -56,5 +57,53 @@ final class Encoder {
         h = midBlock2.forward(k, h);
         h = normOut.forward(k, h, Activation.SILU);
         return convOut.forward(k, h); // [2 z, h, w]
+    }
+
+    /**
+     * {@link #forward} that pushes every stage's input onto {@code saved} (activation
+     * checkpointing per block: each block's backward recomputes its inside from its input).
+     */
+    Tensor forwardForTraining(Kernels k, Tensor x, Deque<Tensor> saved) {
+        saved.push(x);
+        Tensor h = convIn.forward(k, x);
+        for (int i = 0; i < down.size(); i++) {
+            for (ResnetBlock block : down.get(i)) {
+                saved.push(h);
+                h = block.forward(k, h);
+            }
+            if (downsample.get(i) != null) {
+                saved.push(h);
+                h = downsample.get(i).forward(k, h);
+            }
+        }
+        saved.push(h);
+        h = midBlock1.forward(k, h);
+        saved.push(h);
+        h = midAttn1.forward(k, h);
+        saved.push(h);
+        h = midBlock2.forward(k, h);
+        saved.push(h);
+        h = normOut.forward(k, h, Activation.SILU);
+        saved.push(h);
+        return convOut.forward(k, h);
+    }
+
+    /** The gradient of the image from the moments' gradient, popping what the forward pushed. */
+    Tensor backward(Kernels k, Deque<Tensor> saved, Tensor dMoments, ParameterGradients grads) {
+        Tensor d = convOut.backward(k, saved.pop(), dMoments, grads);
+        d = normOut.backward(k, saved.pop(), Activation.SILU, d, grads);
+        d = midBlock2.backward(k, saved.pop(), d, grads);
+        d = midAttn1.backward(k, saved.pop(), d, grads);
+        d = midBlock1.backward(k, saved.pop(), d, grads);
+        for (int i = down.size() - 1; i >= 0; i--) {
+            if (downsample.get(i) != null) {
+                d = downsample.get(i).backward(k, saved.pop(), d, grads);
+            }
+            List<ResnetBlock> blocks = down.get(i);
+            for (int b = blocks.size() - 1; b >= 0; b--) {
+                d = blocks.get(b).backward(k, saved.pop(), d, grads);
+            }
+        }
+        return convIn.backward(k, saved.pop(), d, grads);
     }
 }

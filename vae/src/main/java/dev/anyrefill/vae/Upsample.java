@@ -16,4 +16,10 @@ final class Upsample {
     Tensor forward(Kernels k, Tensor x) {
         return conv.forward(k, k.upsampleNearest2x(x));
     }
+
+    /** The conv's backward at the upsampled input, then each pixel's 2x2 copies summed. */
+    Tensor backward(Kernels k, Tensor x, Tensor dOut, ParameterGradients grads) {
+        Tensor dUp = conv.backward(k, k.upsampleNearest2x(x), dOut, grads); // [C, 2H, 2W]
+        return k.upsampleNearest2xBackward(dUp);                           // [C, H, W]
+    }
 }

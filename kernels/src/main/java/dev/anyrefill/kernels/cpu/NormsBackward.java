@@ -79,4 +79,53 @@ public final class NormsBackward {
             }
         });
     }
+
+    /**
+     * GroupNorm's backward over x [channels, plane] in {@code groups} groups of consecutive
+     * channels, y = xhat w + b with xhat = (x - mean) rstd per group. With g = dy w:
+     * dx = rstd (g - mean(g) - xhat mean(g xhat)) over the group; dw[c] = sum dy xhat and
+     * db[c] = sum dy over the channel's plane. Mean and rstd are recomputed in double.
+     */
+    public static void groupNorm(float[] x, float[] dy, int channels, int plane, int groups, float[] w, float eps,
+                                 float[] dx, float[] dw, float[] db) {
+        int per = channels / groups;
+        Parallel.forRange(groups, grp -> {
+            int start = grp * per * plane;
+            int len = per * plane;
+            double mean = 0;
+            for (int i = start; i < start + len; i++) {
+                mean += x[i];
+            }
+            mean /= len;
+            double var = 0;
+            for (int i = start; i < start + len; i++) {
+                double d = x[i] - mean;
+                var += d * d;
+            }
+            double rstd = 1 / Math.sqrt(var / len + eps);
+            double sumG = 0;
+            double sumGXhat = 0;
+            for (int ch = grp * per; ch < (grp + 1) * per; ch++) {
+                double sdy = 0;
+                double sdyXhat = 0;
+                for (int i = ch * plane; i < (ch + 1) * plane; i++) {
+                    double xhat = (x[i] - mean) * rstd;
+                    sdy += dy[i];
+                    sdyXhat += dy[i] * xhat;
+                }
+                dw[ch] = (float) sdyXhat;
+                db[ch] = (float) sdy;
+                sumG += w[ch] * sdy;
+                sumGXhat += w[ch] * sdyXhat;
+            }
+            double meanG = sumG / len;
+            double meanGXhat = sumGXhat / len;
+            for (int ch = grp * per; ch < (grp + 1) * per; ch++) {
+                for (int i = ch * plane; i < (ch + 1) * plane; i++) {
+                    double xhat = (x[i] - mean) * rstd;
+                    dx[i] = (float) (rstd * (dy[i] * w[ch] - meanG - xhat * meanGXhat));
+                }
+            }
+        });
+    }
 }

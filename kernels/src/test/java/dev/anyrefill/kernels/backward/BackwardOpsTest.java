@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import java.util.function.Function;
 
+import static dev.anyrefill.kernels.backward.FiniteDifferences.bf16;
 import static dev.anyrefill.kernels.backward.FiniteDifferences.check;
 import static dev.anyrefill.kernels.backward.FiniteDifferences.dot;
 import static dev.anyrefill.kernels.backward.FiniteDifferences.randn;
@@ -134,12 +135,4 @@ class BackwardOpsTest {
     }
 
     /** The values of x rounded to BF16, as a BF16 tensor over a heap segment (a checkpoint's weight). */
-    private static Tensor bf16(Tensor x) {
-        float[] v = x.data();
-        MemorySegment seg = MemorySegment.ofArray(new byte[v.length * 2]);
-        for (int i = 0; i < v.length; i++) {
-            seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Floats.f32ToBf16(v[i]));
-        }
-        return Tensor.view(DType.BF16, x.shape(), seg);
-    }
 }

@@ -1,7 +1,11 @@
 package dev.anyrefill.kernels.backward;
 
 import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.tensor.Floats;
+import dev.anyrefill.tensor.DType;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import java.util.function.Function;
 
@@ -89,5 +93,15 @@ final class FiniteDifferences {
             a[i] += (float) (h * d[i]);
         }
         return Tensor.wrap(a, x.shape());
+    }
+
+    /** x rounded to BF16, as a BF16 view (a weight in its stored type). */
+    static Tensor bf16(Tensor x) {
+        float[] v = x.data();
+        MemorySegment seg = MemorySegment.ofArray(new byte[v.length * 2]);
+        for (int i = 0; i < v.length; i++) {
+            seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Floats.f32ToBf16(v[i]));
+        }
+        return Tensor.view(DType.BF16, x.shape(), seg);
     }
 }
