@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -29,8 +28,6 @@ import java.util.stream.Stream;
         description = "Make a task's prepared image from a photo (Canny edges, greyscale, blur, low resolution), "
                 + "or training pairs from a folder of photos (--pairs-from).")
 final class PrepareCommand implements Callable<Integer> {
-    private static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff");
-
     @Option(names = "--task", required = true, paramLabel = "TASK", description = "The task (see refill --help).")
     String task;
 
@@ -88,9 +85,9 @@ final class PrepareCommand implements Callable<Integer> {
             throw new IllegalArgumentException(out + ": write the pairs into another folder than the photos");
         }
         LpgImages.Size s = size == null ? null : LpgImages.Size.parse(size);
-        List<Path> files = photos(photos);
+        List<Path> files = dev.anyrefill.training.ImageFolder.list(photos);
         if (files.isEmpty()) {
-            throw new IllegalArgumentException(photos + ": no photos (" + IMAGE_EXTENSIONS + ")");
+            throw new IllegalArgumentException(photos + ": no photos (" + dev.anyrefill.training.ImageFolder.EXTENSIONS + ")");
         }
         try {
             Files.createDirectories(out);
@@ -123,27 +120,12 @@ final class PrepareCommand implements Callable<Integer> {
         }
     }
 
-    private static List<Path> photos(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(Files::isRegularFile).filter(p -> IMAGE_EXTENSIONS.contains(extension(p))).sorted().toList();
-        } catch (IOException e) {
-            throw new IllegalArgumentException(dir + ": cannot list: " + e.getMessage(), e);
-        }
-    }
-
     /** The largest centred region of the photo with the aspect of {@code s}. */
     static Pixels centreCrop(Pixels p, LpgImages.Size s) {
         int w = p.width();
         int h = (int) Math.min(p.height(), Math.round((double) w * s.height() / s.width()));
         w = (int) Math.min(w, Math.round((double) h * s.width() / s.height()));
-        int y0 = (p.height() - h) / 2;
-        int x0 = (p.width() - w) / 2;
-        byte[] data = new byte[h * w * p.channels()];
-        for (int y = 0; y < h; y++) {
-            System.arraycopy(p.data(), ((y0 + y) * p.width() + x0) * p.channels(), data, y * w * p.channels(),
-                    w * p.channels());
-        }
-        return new Pixels(h, w, p.channels(), data);
+        return ImageOps.crop(p, (p.height() - h) / 2, (p.width() - w) / 2, h, w);
     }
 
     private static String extension(Path p) {

@@ -76,7 +76,7 @@ final class TrainStepCommand implements Callable<Integer> {
         try (FluxCheckpoint checkpoint = stages.time("open checkpoint", () -> FluxCheckpoint.open(model));
              LoraFile loraFile = LoraFile.open(lora);
              InputTensors in = new InputTensors(inputs)) {
-            FluxModel flux = stages.time("load model", () -> new FluxModel(checkpoint, kernels()));
+            FluxModel flux = stages.time("load model", () -> new FluxModel(checkpoint, trainingKernels(backend)));
             TrainableLora trained = TrainableLora.fromFile(loraFile);
             trained.attach(flux);
             System.out.println("training " + trained.modules().size() + " LoRA modules of " + lora + " ("
@@ -118,7 +118,7 @@ final class TrainStepCommand implements Callable<Integer> {
     }
 
     /** The Java kernels; another backend is named, and training says it runs on the Java kernels. */
-    private Kernels kernels() {
+    static Kernels trainingKernels(String backend) {
         if (!Backends.JAVA.equals(backend)) {
             Backends.release(Backends.byName(backend));
             System.out.println("backend " + backend + ": its backward kernels do not exist yet, so training runs "

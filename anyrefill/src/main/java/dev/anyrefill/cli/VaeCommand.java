@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
 /** {@code anyrefill vae encode|decode|memory}: the FLUX AutoEncoder on its own. */
 @Command(name = "vae", mixinStandardHelpOptions = true,
         description = "Encode images to FLUX latents and decode them back with the AutoEncoder (ae.safetensors).",
-        subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class, VaeMemoryCommand.class})
+        subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class, VaeMemoryCommand.class,
+                VaeTrainStepCommand.class, VaeTrainCommand.class})
 final class VaeCommand implements Runnable {
     @Override
     public void run() {

@@ -88,4 +88,18 @@ public final class ImageOps {
     private static Pixels toRgb(Pixels greyPixels) {
         return run(greyPixels, (a, b) -> cvtColor(a, b, COLOR_GRAY2RGB));
     }
+
+    /** The h x w region of {@code in} from row y, column x (inside the image). */
+    public static Pixels crop(Pixels in, int y, int x, int h, int w) {
+        if (y < 0 || x < 0 || y + h > in.height() || x + w > in.width()) {
+            throw new IllegalArgumentException("crop " + w + "x" + h + " at (" + x + ", " + y + ") is outside a "
+                    + in.size() + " image");
+        }
+        int c = in.channels();
+        byte[] data = new byte[h * w * c];
+        for (int row = 0; row < h; row++) {
+            System.arraycopy(in.data(), ((y + row) * in.width() + x) * c, data, row * w * c, w * c);
+        }
+        return new Pixels(h, w, c, data);
+    }
 }

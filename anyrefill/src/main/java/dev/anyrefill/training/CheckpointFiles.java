@@ -74,7 +74,7 @@ public final class CheckpointFiles {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put(TrainingState.STEPS, Integer.toString(adam.steps()));
         meta.put("ss_steps", Integer.toString(adam.steps()));
-        TrainingState.save(stateOf(file), lora, adam, meta);
+        TrainingState.save(stateOf(file), lora.parameters(), adam, meta);
         LoraWriter.write(file, lora, format, dtype, meta);
         lastSaved = file;
         return file;
@@ -112,7 +112,7 @@ public final class CheckpointFiles {
                         + " of step " + saved.get(TrainingState.STEPS) + "; they are not one checkpoint");
             }
         }
-        TrainingState.restore(state, lora, adam);
+        TrainingState.restore(state, lora.parameters(), adam);
         return adam.steps();
     }
 }

@@ -44,16 +44,7 @@ public final class TrainStep {
     public record Result(double loss, List<Tensor> velocities, Map<String, Tensor> grads) {
         /** The global norm of the gradients of the given parameters: sqrt of the sum of their squares. */
         public double gradNorm(Set<String> parameters) {
-            double s = 0;
-            for (String name : parameters) {
-                Tensor g = grads.get(name);
-                if (g != null) {
-                    for (float x : g.data()) {
-                        s += (double) x * x;
-                    }
-                }
-            }
-            return Math.sqrt(s);
+            return TrainStep.gradNorm(grads, parameters);
         }
     }
 
@@ -101,24 +92,44 @@ public final class TrainStep {
     /** {@link #update} at the learning rate {@code lr} of a schedule. */
     public static void update(AdamW optimizer, Map<String, Tensor> parameters, Result r, double maxGradNorm,
                               int step, double lr) {
-        if (!Double.isFinite(r.loss())) {
-            throw new NonFiniteException("step " + step + ": the loss is " + r.loss());
+        update(optimizer, parameters, r.loss(), r.grads(), maxGradNorm, step, lr);
+    }
+
+    /** The update of any trained parameters (a LoRA's, a whole model's) from their loss and gradients. */
+    public static void update(AdamW optimizer, Map<String, Tensor> parameters, double loss, Map<String, Tensor> grads,
+                              double maxGradNorm, int step, double lr) {
+        if (!Double.isFinite(loss)) {
+            throw new NonFiniteException("step " + step + ": the loss is " + loss);
         }
         for (String name : parameters.keySet()) {
-            Tensor g = r.grads().get(name);
+            Tensor g = grads.get(name);
             if (g != null && !allFinite(g)) {
                 throw new NonFiniteException("step " + step + ": the gradient of " + name
                         + " is not finite (NaN or infinity)");
             }
         }
-        double norm = r.gradNorm(parameters.keySet());
+        double norm = gradNorm(grads, parameters.keySet());
         double scale = maxGradNorm > 0 && norm > maxGradNorm ? maxGradNorm / norm : 1;
-        optimizer.step(parameters, r.grads(), scale, lr);
+        optimizer.step(parameters, grads, scale, lr);
         for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
             if (!allFinite(e.getValue())) {
                 throw new NonFiniteException("step " + step + ": parameter " + e.getKey() + " became non-finite");
             }
         }
+    }
+
+    /** The global norm of the named gradients: sqrt of the sum of their squares. */
+    public static double gradNorm(Map<String, Tensor> grads, Set<String> parameters) {
+        double s = 0;
+        for (String name : parameters) {
+            Tensor g = grads.get(name);
+            if (g != null) {
+                for (float x : g.data()) {
+                    s += (double) x * x;
+                }
+            }
+        }
+        return Math.sqrt(s);
     }
 
     static boolean allFinite(Tensor t) {

@@ -17,7 +17,7 @@ import java.util.Map;
  * records to check that a resumed run is the same run (model, rank, task, options).
  *
  * <p>Tensor names: {@code param.NAME}, {@code adam.m.NAME}, {@code adam.v.NAME} with NAME a
- * {@link TrainableLora#parameters()} key.
+ * parameter's name ({@link TrainableLora#parameters()}' keys, or a whole model's BFL names).
  */
 public final class TrainingState {
     /** The metadata key of the number of optimiser steps taken. */
@@ -27,10 +27,10 @@ public final class TrainingState {
     }
 
     /** Writes the state atomically; {@code metadata} gains the step count. */
-    public static void save(Path file, TrainableLora lora, AdamW adam, Map<String, String> metadata) {
+    public static void save(Path file, Map<String, Tensor> parameters, AdamW adam, Map<String, String> metadata) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         AdamW.State s = adam.state();
-        lora.parameters().forEach((name, p) -> {
+        parameters.forEach((name, p) -> {
             tensors.put("param." + name, p);
             float[] m = s.firstMoments().get(name);
             float[] v = s.secondMoments().get(name);
@@ -51,10 +51,10 @@ public final class TrainingState {
     }
 
     /**
-     * Copies the saved parameters into the LoRA's (same names, same shapes, or an error naming
-     * the tensor) and the moments and step count into the optimiser.
+     * Copies the saved parameters into the given ones (same names, same shapes, or an error
+     * naming the tensor) and the moments and step count into the optimiser.
      */
-    public static void restore(Path file, TrainableLora lora, AdamW adam) {
+    public static void restore(Path file, Map<String, Tensor> params, AdamW adam) {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             String steps = f.metadata().get(STEPS);
             if (steps == null) {
@@ -62,7 +62,6 @@ public final class TrainingState {
             }
             Map<String, float[]> m = new LinkedHashMap<>();
             Map<String, float[]> v = new LinkedHashMap<>();
-            Map<String, Tensor> params = lora.parameters();
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 String name = e.getKey();
                 Tensor p = e.getValue();
@@ -72,7 +71,7 @@ public final class TrainingState {
             }
             if (f.names().size() != 3 * params.size()) {
                 throw new IllegalArgumentException(file + ": holds " + f.names().size() / 3 + " parameters, this run trains "
-                        + params.size() + " (another LoRA target set)");
+                        + params.size() + " (another target set or model)");
             }
             adam.restore(new AdamW.State(Integer.parseInt(steps), m, v));
         }
@@ -80,7 +79,7 @@ public final class TrainingState {
 
     private static float[] read(SafetensorsFile f, String name, int[] shape) {
         if (!f.contains(name)) {
-            throw new IllegalArgumentException(f.origin() + ": no tensor '" + name + "' (a state of another LoRA)");
+            throw new IllegalArgumentException(f.origin() + ": no tensor '" + name + "' (a state of another run)");
         }
         Tensor t = f.get(name);
         if (!Arrays.equals(t.shape(), shape)) {

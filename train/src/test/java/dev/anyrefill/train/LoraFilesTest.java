@@ -83,12 +83,12 @@ class LoraFilesTest {
             params.forEach((n, p) -> grads.put(n, Tensor.wrap(p.data().clone(), p.shape())));
             adam.step(params, grads, 1);
             Path file = tmp.resolve("state.safetensors");
-            TrainingState.save(file, lora, adam, Map.of("anyrefill.task", "deblur"));
+            TrainingState.save(file, lora.parameters(), adam, Map.of("anyrefill.task", "deblur"));
             assertEquals("1", TrainingState.metadata(file).get(TrainingState.STEPS));
 
             TrainableLora other = TrainableLora.fresh(model, TrainableLora.ANYREFILL_TARGETS, 4, 3.0, 99);
             AdamW restored = new AdamW(AdamW.Settings.defaults(1e-3));
-            TrainingState.restore(file, other, restored);
+            TrainingState.restore(file, other.parameters(), restored);
             assertEquals(1, restored.steps());
             other.parameters().forEach((n, p) -> assertArrayEquals(params.get(n).data(), p.data(), n));
             adam.state().firstMoments().forEach((n, m) -> assertArrayEquals(m, restored.state().firstMoments().get(n), n));
@@ -96,7 +96,7 @@ class LoraFilesTest {
 
             TrainableLora rank8 = TrainableLora.fresh(model, TrainableLora.ANYREFILL_TARGETS, 8, 8, 1);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> TrainingState.restore(file, rank8, new AdamW(AdamW.Settings.defaults(1e-3))));
+                    () -> TrainingState.restore(file, rank8.parameters(), new AdamW(AdamW.Settings.defaults(1e-3))));
             assertTrue(e.getMessage().contains("another rank or model"), e.getMessage());
         }
     }

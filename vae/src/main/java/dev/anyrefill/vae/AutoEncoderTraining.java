@@ -67,7 +67,8 @@ public final class AutoEncoderTraining {
         return new Result(rec + klWeight * kl, rec, kl, moments, recs);
     }
 
-    static double meanSquaredError(Tensor a, Tensor b) {
+    /** mean((a - b)^2) in double. */
+    public static double meanSquaredError(Tensor a, Tensor b) {
         float[] x = a.data();
         float[] y = b.data();
         double s = 0;
