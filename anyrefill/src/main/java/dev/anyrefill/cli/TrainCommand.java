@@ -25,9 +25,31 @@ import java.util.regex.PatternSyntaxException;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train an AnyRefill task LoRA on a folder of [reference | target] pairs (rectified flow, AdamW).")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "FILE",
-            description = "FLUX.1-Fill transformer (BFL, diffusers or ComfyUI layout); stays frozen and mapped.")
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "FLUX.1-Fill transformer (BFL, diffusers or ComfyUI layout); stays frozen and mapped for a LoRA. "
+                    + "With --full, omit it to train a new model of the shape below.")
     Path model;
+
+    @Option(names = "--full", description = "Train every weight (F32 master weights on the heap; small models only), not a LoRA.")
+    boolean full;
+
+    @Option(names = "--hidden", defaultValue = "256", paramLabel = "N", description = "--full, new model: hidden size (default: ${DEFAULT-VALUE}).")
+    int hidden;
+
+    @Option(names = "--heads", defaultValue = "2", paramLabel = "N", description = "--full, new model: attention heads of 128 channels (default: ${DEFAULT-VALUE}).")
+    int heads;
+
+    @Option(names = "--double", defaultValue = "2", paramLabel = "N", description = "--full, new model: double-stream blocks (default: ${DEFAULT-VALUE}).")
+    int doubleBlocks;
+
+    @Option(names = "--single", defaultValue = "2", paramLabel = "N", description = "--full, new model: single-stream blocks (default: ${DEFAULT-VALUE}).")
+    int singleBlocks;
+
+    @Option(names = "--context", defaultValue = "64", paramLabel = "N", description = "--full, new model: text embedding width (default: ${DEFAULT-VALUE}; FLUX: 4096).")
+    int context;
+
+    @Option(names = "--vec", defaultValue = "32", paramLabel = "N", description = "--full, new model: pooled vector width (default: ${DEFAULT-VALUE}; FLUX: 768).")
+    int vec;
 
     @Option(names = "--ae", required = true, paramLabel = "FILE", description = "FLUX AutoEncoder (ae.safetensors).")
     Path ae;
@@ -168,9 +190,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the LoRA's init and of every draw (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--backend", defaultValue = dev.anyrefill.kernels.Backends.JAVA, paramLabel = "NAME",
+            description = "java (default) or tornado; training runs on the Java kernels either way, for now.")
+    String backend;
+
     @Override
     public Integer call() {
         Task t = Task.fromCliName(task);
+        if (model == null && !full) {
+            throw new IllegalArgumentException("--model is needed (a FLUX.1-Fill checkpoint), unless --full trains a new model");
+        }
         if (rank < 1 || !(alpha > 0) || masksPerPair < 1 || samplePairs < 1 || sampleSteps < 1) {
             throw new IllegalArgumentException("--rank, --alpha, --masks-per-pair, --sample-pairs and --sample-steps must be positive");
         }
@@ -184,7 +213,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--caption-dropout with --prompt-embeddings needs --empty-prompt-embeddings "
                     + "(the empty prompt's embedding), or use --text-encoders");
         }
-        Path[] inputs = {model, ae, text.embeddings, emptyEmbeddings, resume};
+        Path[] inputs = {model, ae, text.embeddings, emptyEmbeddings, resume, pairs};
         Outputs.requireNotInput(out, inputs);
         Path metricsFile = metrics != null ? metrics
                 : out.resolveSibling(dev.anyrefill.training.CheckpointFiles.stateOf(out).getFileName().toString()
@@ -192,19 +221,19 @@ final class TrainCommand implements Callable<Integer> {
         Outputs.requireNotInput(metricsFile, inputs);
         Outputs.requireWritable(out);
         Outputs.requireWritable(metricsFile);
-        LoraTraining.Options o = new LoraTraining.Options(t, size == null ? null : LpgImages.Size.parse(size), swap,
+        TransformerTraining.Options o = new TransformerTraining.Options(t, size == null ? null : LpgImages.Size.parse(size), swap,
                 rank, alpha, targetPattern(), optimizer.settings(),
                 LearningRateSchedule.Shape.fromCliName(lrSchedule), warmupSteps, shiftValue(),
                 new TimestepSampler(TimestepSampler.Kind.fromCliName(timestepSampling),
                         TimestepSampler.Kind.fromCliName(timestepSampling) == TimestepSampler.Kind.LOGIT_NORMAL
                                 ? logitStd : sigmoidScale, logitMean, 1),
                 captionDropout, lossRegion(), masksPerPair, validationSplit, seed,
-                new dev.anyrefill.training.LoraTrainer.Loop(steps, batch, maxGradNorm, guidance, saveEvery,
+                new dev.anyrefill.training.TransformerTrainer.Loop(steps, batch, maxGradNorm, guidance, saveEvery,
                         validateEvery, sampleEvery),
-                sampleEvery > 0 ? new LoraTraining.Samples(samplePairs, sampleSteps, sampleGuidance) : null,
-                LoraWriter.Format.fromCliName(format), precision());
-        new LoraTraining(model, ae, pairs, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, resume, o,
-                this).run();
+                sampleEvery > 0 ? new TransformerTraining.Samples(samplePairs, sampleSteps, sampleGuidance) : null,
+                LoraWriter.Format.fromCliName(format), precision(), full && model == null ? newModel() : null);
+        new TransformerTraining(model, ae, pairs, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, resume,
+                o, this, full, TrainStepCommand.trainingKernels(backend)).run();
         return 0;
     }
 
@@ -219,6 +248,21 @@ final class TrainCommand implements Callable<Integer> {
                 logitMean, logitStd, shift, guidance, optimizer.beta1, optimizer.beta2, optimizer.eps,
                 optimizer.weightDecay, maxGradNorm, lossRegion,
                 captionDropout, masksPerPair, validationSplit, seed);
+    }
+
+    /** FLUX.1-Fill's architecture (384 in, 64 out, head dim 128, RoPE axes 16, 56, 56, guidance) at the given size. */
+    private dev.anyrefill.weights.FluxConfig newModel() {
+        if (hidden < 1 || heads < 1 || doubleBlocks < 0 || singleBlocks < 0 || context < 1 || vec < 1
+                || doubleBlocks + singleBlocks == 0) {
+            throw new IllegalArgumentException("--hidden, --heads, --context and --vec must be positive, --double and "
+                    + "--single at least 0 and not both 0");
+        }
+        if (hidden != 128 * heads) {
+            throw new IllegalArgumentException("--hidden " + hidden + " --heads " + heads + ": FLUX's heads are 128 "
+                    + "channels (RoPE axes 16 + 56 + 56), so --hidden must be 128 x --heads");
+        }
+        return new dev.anyrefill.weights.FluxConfig(384, 64, vec, context, hidden, 4.0, heads, doubleBlocks, singleBlocks,
+                new int[]{16, 56, 56}, 10000, true, true);
     }
 
     private Pattern targetPattern() {

@@ -2,7 +2,6 @@ package dev.anyrefill.cli;
 
 import dev.anyrefill.image.ImageFiles;
 import dev.anyrefill.image.Pixels;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.DType;
 import dev.anyrefill.train.AdamW;
 import dev.anyrefill.train.LearningRateSchedule;
@@ -110,6 +109,10 @@ final class VaeTrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the init and of every draw (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--backend", defaultValue = dev.anyrefill.kernels.Backends.JAVA, paramLabel = "NAME",
+            description = "java (default) or tornado; training runs on the Java kernels either way, for now.")
+    String backend;
+
     @Override
     public Integer call() {
         if (steps < 1 || batch < 1 || !(klWeight >= 0) || !(validationSplit >= 0 && validationSplit < 1)) {
@@ -128,7 +131,7 @@ final class VaeTrainCommand implements Callable<Integer> {
         AutoEncoderParams params = AutoEncoderParams.infer(weights);
         requireTrainable(params);
         List<List<Pixels>> split = readImages(params);
-        AutoEncoder ae = new AutoEncoder(weights, params, new JavaKernels());
+        AutoEncoder ae = new AutoEncoder(weights, params, TrainStepCommand.trainingKernels(backend));
         AdamW adam = new AdamW(optimizer.settings());
         Map<String, String> meta = metadata(params);
         Integer resumed = resume == null ? null : resume(weights, adam, meta);

@@ -124,7 +124,7 @@ public final class AutoEncoderTrainer {
 
     private Path save(Path file) {
         saver.save(file);
-        LossCurve.write(LoraTrainer.lossCurveOf(log.file()), log.lines());
+        LossCurve.write(TransformerTrainer.lossCurveOf(log.file()), log.lines());
         out.println("saved " + file + " (step " + adam.steps() + ")");
         return file;
     }

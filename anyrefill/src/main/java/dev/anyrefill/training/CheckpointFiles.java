@@ -1,9 +1,7 @@
 package dev.anyrefill.training;
 
-import dev.anyrefill.tensor.DType;
+import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.train.AdamW;
-import dev.anyrefill.train.LoraWriter;
-import dev.anyrefill.train.TrainableLora;
 import dev.anyrefill.train.TrainingState;
 import dev.anyrefill.weights.SafetensorsFile;
 
@@ -15,7 +13,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Where a run's checkpoints go and what each holds. For {@code --out DIR/NAME.safetensors}:
+ * Where a run's checkpoints go and what each holds (a LoRA, or a whole model's weights, as
+ * the writer makes them). For {@code --out DIR/NAME.safetensors}:
  * {@code DIR/NAME-step000100.safetensors} every {@code --save-every} steps and on Ctrl-C, and
  * {@code DIR/NAME.safetensors} at the end; each LoRA has its training state beside it
  * ({@code .state.safetensors}: F32 parameters and AdamW moments). The state is written
@@ -29,25 +28,32 @@ public final class CheckpointFiles {
     static final List<String> SAME_RUN_KEYS = List.of("anyrefill.base_model_hash", "anyrefill.task",
             "anyrefill.rank", "anyrefill.alpha", "anyrefill.targets");
 
+    /** Writes the trained weights (a LoRA file, a model file) with the given metadata, atomically. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(Path file, Map<String, String> metadata);
+    }
+
     private final Path out;
-    private final TrainableLora lora;
+    private final Map<String, Tensor> params;
     private final AdamW adam;
-    private final LoraWriter.Format format;
-    private final DType dtype;
+    private final Writer writer;
     private final Map<String, String> metadata;
     private Path lastSaved;
 
-    /** @param metadata the run's description (SAME_RUN_KEYS among them), written into every file */
-    public CheckpointFiles(Path out, TrainableLora lora, AdamW adam, LoraWriter.Format format, DType dtype,
+    /**
+     * @param params   the trained parameters, saved in the state and restored on resume
+     * @param metadata the run's description (SAME_RUN_KEYS among them), written into every file
+     */
+    public CheckpointFiles(Path out, Map<String, Tensor> params, AdamW adam, Writer writer,
                            Map<String, String> metadata) {
         for (String key : SAME_RUN_KEYS) {
             Objects.requireNonNull(metadata.get(key), key);
         }
         this.out = out;
-        this.lora = lora;
+        this.params = params;
         this.adam = adam;
-        this.format = format;
-        this.dtype = dtype;
+        this.writer = writer;
         this.metadata = Map.copyOf(metadata);
     }
 
@@ -74,8 +80,8 @@ public final class CheckpointFiles {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put(TrainingState.STEPS, Integer.toString(adam.steps()));
         meta.put("ss_steps", Integer.toString(adam.steps()));
-        TrainingState.save(stateOf(file), lora.parameters(), adam, meta);
-        LoraWriter.write(file, lora, format, dtype, meta);
+        TrainingState.save(stateOf(file), params, adam, meta);
+        writer.write(file, meta);
         lastSaved = file;
         return file;
     }
@@ -108,11 +114,11 @@ public final class CheckpointFiles {
         try (SafetensorsFile f = SafetensorsFile.open(checkpoint)) {
             String loraSteps = f.metadata().get(TrainingState.STEPS);
             if (!Objects.equals(loraSteps, saved.get(TrainingState.STEPS))) {
-                throw new IllegalArgumentException(checkpoint + ": its LoRA is of step " + loraSteps + ", its state " + state
+                throw new IllegalArgumentException(checkpoint + ": it is of step " + loraSteps + ", its state " + state
                         + " of step " + saved.get(TrainingState.STEPS) + "; they are not one checkpoint");
             }
         }
-        TrainingState.restore(state, lora.parameters(), adam);
+        TrainingState.restore(state, params, adam);
         return adam.steps();
     }
 }

@@ -202,6 +202,59 @@ class TrainCommandTest {
     }
 
     @Test
+    void fullTrainingOfANewModelLowersTheValidationLossAndWritesABflCheckpoint() throws IOException {
+        Path out = tmp.resolve("full/flux.safetensors");
+        CliRun r = CliRun.of(full(out, "--steps", "20", "--lr", "1e-3", "--validation-split", "0.25",
+                "--validate-every", "20"));
+        assertEquals(0, r.exitCode(), r.err());
+        List<JsonObject> lines = metrics(tmp.resolve("full/flux.metrics.jsonl"));
+        double before = lines.getFirst().get("val_loss").getAsDouble();
+        double after = lines.getLast().get("val_loss").getAsDouble();
+        System.out.printf("train --full: validation loss %.4f before, %.4f after 20 steps: ratio %.3f (must be below %.2f)%n",
+                before, after, after / before, MAX_VAL_RATIO);
+        assertTrue(after < MAX_VAL_RATIO * before, before + " -> " + after);
+        try (FluxCheckpoint c = FluxCheckpoint.open(out)) {
+            assertEquals(dev.anyrefill.weights.FluxShapes.of(c.config()).keySet(), c.names(), "BFL's names, every one");
+            assertEquals(256, c.config().hiddenSize());
+        }
+        byte[] plain = refill(tmp.resolve("golden-model.png"));
+        List<String> args = new ArrayList<>(List.of("refill", "--model", out.toString(),
+                "--ae", Golden.tiny("ae.safetensors").toString(), "--task", "colorization",
+                "--reference", pairs.resolve("photo-00.ref.png").toString(),
+                "--target", pairs.resolve("photo-00.target.png").toString(),
+                "--prompt-embeddings", Golden.tiny("expected.safetensors").toString(), "--steps", "2",
+                "--out", tmp.resolve("trained-model.png").toString()));
+        CliRun refill = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, refill.exitCode(), refill.err());
+        assertFalse(Arrays.equals(plain, ImageFiles.readRgb(tmp.resolve("trained-model.png")).data()));
+    }
+
+    @Test
+    void fullTrainingResumesToTheSameBytesAndRefusesWhatTheHeapCannotHold() throws IOException {
+        Path whole = tmp.resolve("fa/flux.safetensors");
+        assertEquals(0, CliRun.of(full(whole, "--steps", "4", "--save-every", "2")).exitCode());
+        Path resumed = tmp.resolve("fb/flux.safetensors");
+        CliRun r = CliRun.of(full(resumed, "--steps", "4", "--save-every", "2", "--resume",
+                tmp.resolve("fa/flux-step000002.safetensors").toString()));
+        assertEquals(0, r.exitCode(), r.err());
+        assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(resumed), "model after 2 + 2 steps vs 4");
+
+        r = CliRun.of(full(tmp.resolve("big.safetensors"), "--steps", "1", "--hidden", "3072", "--heads", "24",
+                "--double", "19", "--single", "38", "--context", "4096", "--vec", "768"));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("full training is for small models, train a LoRA instead"), r.err());
+    }
+
+    /** train --full on a new model of the golden model's shape, the base arguments' --model, rank and alpha left out. */
+    private String[] full(Path out, String... extra) {
+        List<String> args = new ArrayList<>(List.of("train", "--full", "--ae", Golden.tiny("ae.safetensors").toString(),
+                "--task", "colorization", "--pairs", pairs.toString(),
+                "--prompt-embeddings", Golden.tiny("expected.safetensors").toString(), "--out", out.toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
     void aResumeOfAnotherRankIsRefused() {
         Path out = tmp.resolve("a/lora.safetensors");
         assertEquals(0, train(out, "--steps", "2", "--save-every", "1").exitCode());
@@ -248,9 +301,10 @@ class TrainCommandTest {
         assertEquals(0, train(tmp.resolve("z.safetensors"), "--steps", "1", "--size", "32x32").exitCode(),
                 "with --size every pair is brought to one size");
 
-        r = train(pairs, "--steps", "1");
+        Path folder = Files.createDirectories(tmp.resolve("a-folder"));
+        r = train(folder, "--steps", "1");
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().contains(pairs + ": is a folder; --out names a file"), r.err());
+        assertTrue(r.err().contains(folder + ": is a folder; --out names a file"), r.err());
     }
 
     private Map<String, int[]> linearShapes() {

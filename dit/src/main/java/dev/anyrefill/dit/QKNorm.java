@@ -13,8 +13,8 @@ public final class QKNorm {
 
     QKNorm(TensorSource w, String prefix) {
         this.prefix = prefix;
-        this.queryScale = w.get(prefix + ".query_norm.scale").toF32();
-        this.keyScale = w.get(prefix + ".key_norm.scale").toF32();
+        this.queryScale = w.get(prefix + ".query_norm.scale").asHeapF32(); // trained in place by --full
+        this.keyScale = w.get(prefix + ".key_norm.scale").asHeapF32();
     }
 
     /** q, k [L, H, D] normalised over D; returns {q, k}. */

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The VAE decoder's largest convolution: 128 to 128 channels, 3 x 3, stride 1, padding 1, at
  * {@code size} = HxW (512x1024 is the full canvas; 128x256 for a quick run). 2 * 128 * 128 * 9
- * FLOP per output pixel.
+ * FLOP per output pixel; its backward (dx and dW, two products of that size, plus db) is
+ * counted as twice that.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -42,6 +43,7 @@ public class ConvBenchmark {
     private Tensor x;
     private Tensor w;
     private Tensor b;
+    private Tensor dy;
     private double gflop;
 
     @Setup(Level.Trial)
@@ -51,6 +53,7 @@ public class ConvBenchmark {
         x = Data.activations(1, CHANNELS, hw[0], hw[1]);
         w = Data.bf16Weights(arena, 2, 0.03f, CHANNELS, CHANNELS, 3, 3);
         b = Data.activations(3, CHANNELS);
+        dy = Data.activations(4, CHANNELS, hw[0], hw[1]);
         gflop = 2.0 * CHANNELS * CHANNELS * 9 * hw[0] * hw[1] / 1e9;
     }
 
@@ -63,5 +66,11 @@ public class ConvBenchmark {
     public Tensor conv3x3(Flop flop) {
         flop.gflop += gflop;
         return kernels.conv2d(x, w, b, 1, new int[] {1, 1, 1, 1});
+    }
+
+    @Benchmark
+    public Kernels.ConvGrads conv3x3Backward(Flop flop) {
+        flop.gflop += 2 * gflop;
+        return kernels.conv2dBackward(x, w, 1, new int[] {1, 1, 1, 1}, dy);
     }
 }

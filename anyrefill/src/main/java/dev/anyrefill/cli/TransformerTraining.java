@@ -1,7 +1,13 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.weights.SafetensorsWriter;
+import dev.anyrefill.weights.HeapWeights;
+import dev.anyrefill.weights.FluxShapes;
+import dev.anyrefill.weights.FluxConfig;
+import dev.anyrefill.train.FluxInit;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.dit.Gradients;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.pipeline.LpgImages;
 import dev.anyrefill.pipeline.RefillPipeline;
@@ -18,7 +24,7 @@ import dev.anyrefill.training.CaptionEmbeddings;
 import dev.anyrefill.training.CheckpointFiles;
 import dev.anyrefill.training.ContentHash;
 import dev.anyrefill.training.LatentCache;
-import dev.anyrefill.training.LoraTrainer;
+import dev.anyrefill.training.TransformerTrainer;
 import dev.anyrefill.training.PairsFolder;
 import dev.anyrefill.training.SamplePanels;
 import dev.anyrefill.training.TrainingLog;
@@ -39,17 +45,18 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * One {@code train} job, stage by stage: open the frozen model and the VAE, read the pairs and
- * split off the validation ones, encode (or find cached) every pair's latents and captions,
- * make the LoRA (or resume it), then the loop. Timed as every command's stages are.
+ * One {@code train} job, stage by stage: open the model (mapped and frozen for a LoRA; F32 on
+ * the heap for {@code --full}) and the VAE, read the pairs and split off the validation ones,
+ * encode (or find cached) every pair's latents and captions, make the LoRA or take every
+ * weight as trained (or resume them), then the loop. Timed as every command's stages are.
  */
-final class LoraTraining {
+final class TransformerTraining {
     /** The training options, checked. */
     record Options(Task task, LpgImages.Size size, boolean swap, int rank, double alpha, Pattern targets,
                    AdamW.Settings adam, LearningRateSchedule.Shape lrShape, int warmupSteps, Double shift,
                    TimestepSampler timesteps, double captionDropout, TrainingSet.Region lossRegion, int masksPerPair,
-                   double validationSplit, long seed, LoraTrainer.Loop loop, Samples samples,
-                   LoraWriter.Format format, DType precision) {
+                   double validationSplit, long seed, TransformerTrainer.Loop loop, Samples samples,
+                   LoraWriter.Format format, DType precision, FluxConfig newModel) {
     }
 
     /** Sample panels: how many pairs, Euler steps and guidance. */
@@ -67,10 +74,14 @@ final class LoraTraining {
     private final Path resume;
     private final Options o;
     private final TrainCommand command;
+    private final boolean fullExisting;
+    private final Kernels kernels;
     private final PrintStream log = System.out;
 
-    LoraTraining(Path model, Path ae, Path pairsDir, Path embeddings, Path emptyEmbeddings, Path textEncoders, Path out,
-                 Path metrics, Path resume, Options o, TrainCommand command) {
+    TransformerTraining(Path model, Path ae, Path pairsDir, Path embeddings, Path emptyEmbeddings, Path textEncoders, Path out,
+                 Path metrics, Path resume, Options o, TrainCommand command, boolean full, Kernels kernels) {
+        this.kernels = kernels;
+        this.fullExisting = full && o.newModel() == null;
         this.model = model;
         this.ae = ae;
         this.pairsDir = pairsDir;
@@ -84,13 +95,19 @@ final class LoraTraining {
         this.command = command;
     }
 
+    /** What a run trains: the model, its trained parameters, where their gradients go, how they are written. */
+    private record Trained(FluxModel model, Map<String, Tensor> params, Gradients grads, CheckpointFiles.Writer writer,
+                           String description) {
+    }
+
     void run() {
         Stages stages = new Stages(log);
         List<PairsFolder.Pair> all = stages.time("read pairs", () -> PairsFolder.read(pairsDir, textEncoders != null));
-        Kernels kernels = new JavaKernels();
-        try (FluxCheckpoint checkpoint = stages.time("open checkpoint", () -> FluxCheckpoint.open(model));
+        try (TensorSource weights = stages.time("open model", this::openModel);
              TensorSource aeWeights = Checkpoints.open(ae)) {
+            FluxCheckpoint checkpoint = weights instanceof FluxCheckpoint c ? c : FluxCheckpoint.of(weights);
             FluxModel flux = stages.time("load model", () -> new FluxModel(checkpoint, kernels));
+            log.println("model: " + (model == null ? "new" : model) + " (" + checkpoint.config() + ")");
             AutoEncoder autoEncoder = stages.time("load VAE", () -> new AutoEncoder(aeWeights, kernels));
             RefillPipeline pipeline = new RefillPipeline(flux, autoEncoder, null); // checks the two fit
             Path cache = out.resolveSibling(CheckpointFiles.stem(out) + ".cache");
@@ -111,10 +128,10 @@ final class LoraTraining {
                     o.timesteps().mean(), shift);
             TrainingSet data = new TrainingSet(train, validation, captions, draw(timesteps), o.swap());
 
-            TrainableLora lora = TrainableLora.fresh(flux, o.targets(), o.rank(), o.alpha(), o.seed());
-            lora.attach(flux);
+            Trained trained = o.newModel() != null || isFull() ? full(flux, (HeapWeights) weights) : lora(flux);
             AdamW adam = new AdamW(o.adam());
-            CheckpointFiles checkpoints = new CheckpointFiles(out, lora, adam, o.format(), o.precision(), metadata(shift));
+            CheckpointFiles checkpoints = new CheckpointFiles(out, trained.params(), adam, trained.writer(),
+                    metadata(shift));
             Integer resumed = resume == null ? null : checkpoints.resume(resume);
             if (resumed != null) {
                 log.println("resumed " + resume + " at step " + resumed + " of " + o.loop().steps());
@@ -123,21 +140,71 @@ final class LoraTraining {
                             + o.loop().steps());
                 }
             }
-            log.printf(Locale.ROOT, "training %d LoRA modules (rank %d, alpha %s, %,d parameters) on %d pairs "
-                            + "(%d held out), %d tokens per canvas, timestep shift %.4g; the model stays frozen%n",
-                    lora.modules().size(), o.rank(), o.alpha(), parameterCount(lora), train.size(), validation.size(),
-                    data.tokens(), shift);
+            log.printf(Locale.ROOT, "training %s: %,d parameters, on %d pairs (%d held out), %d tokens per canvas, "
+                            + "timestep shift %.4g%n", trained.description(), count(trained.params()), train.size(),
+                    validation.size(), data.tokens(), shift);
             SamplePanels samples = o.samples() == null ? null : new SamplePanels(pipeline, samplePairs(split),
                     captions, new SamplePanels.Settings(o.samples().steps(), o.samples().guidance(), o.seed(), o.size(),
                     o.swap(), o.task()), out.resolveSibling(CheckpointFiles.stem(out) + "-samples"));
             LearningRateSchedule schedule = new LearningRateSchedule(o.adam().lr(), o.lrShape(), o.warmupSteps(),
                     o.loop().steps());
             try (TrainingLog metricsLog = new TrainingLog(metrics, resumed)) {
-                LoraTrainer trainer = new LoraTrainer(flux, lora, adam, schedule, data, o.loop(), checkpoints, metricsLog,
-                        samples, log);
+                TransformerTrainer trainer = new TransformerTrainer(flux, trained.params(), trained.grads(), adam,
+                        schedule, data, o.loop(), checkpoints, metricsLog, samples, log);
                 Path last = stages.time("train", () -> trainer.run(out));
-                log.println("LoRA: " + last + "; metrics: " + metrics + "; loss curve: " + LoraTrainer.lossCurveOf(metrics));
+                log.println((isFull() ? "model: " : "LoRA: ") + last + "; metrics: " + metrics + "; loss curve: "
+                        + TransformerTrainer.lossCurveOf(metrics));
             }
+        }
+    }
+
+    private boolean isFull() {
+        return o.newModel() != null || fullExisting;
+    }
+
+    /** A LoRA run maps the model (frozen, in its stored type); --full copies it to the heap as F32, or makes one. */
+    private TensorSource openModel() {
+        if (o.newModel() != null) {
+            requireHeapFits(o.newModel());
+            return FluxInit.fresh(o.newModel(), o.seed());
+        }
+        FluxCheckpoint c = FluxCheckpoint.open(model);
+        if (!fullExisting) {
+            return c;
+        }
+        try (c) {
+            requireHeapFits(c.config());
+            return HeapWeights.copyOf(c);
+        }
+    }
+
+    private Trained lora(FluxModel flux) {
+        TrainableLora lora = TrainableLora.fresh(flux, o.targets(), o.rank(), o.alpha(), o.seed());
+        lora.attach(flux);
+        Gradients grads = Gradients.loraOnly();
+        lora.register(grads);
+        return new Trained(flux, lora.parameters(), grads,
+                (file, meta) -> LoraWriter.write(file, lora, o.format(), o.precision(), meta),
+                lora.modules().size() + " LoRA modules (rank " + o.rank() + ", alpha " + o.alpha()
+                        + "; the model stays frozen)");
+    }
+
+    private Trained full(FluxModel flux, HeapWeights weights) {
+        Map<String, Tensor> params = weights.parameters();
+        return new Trained(flux, params, new Gradients(name -> true),
+                (file, meta) -> SafetensorsWriter.write(file, params, meta, o.precision()),
+                "every weight of the transformer (F32 master weights)");
+    }
+
+    /** Full-parameter training holds 16 bytes per parameter on the heap (weight, gradient, two moments). */
+    private static void requireHeapFits(FluxConfig c) {
+        long count = FluxShapes.of(c).values().stream().mapToLong(s -> Tensor.count(s)).sum();
+        long need = count * FluxInit.BYTES_PER_PARAMETER;
+        long max = Runtime.getRuntime().maxMemory();
+        if (need > max * 0.8) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--full: %,d parameters need %.1f GB of heap "
+                    + "(weights, gradients and AdamW's moments in F32), this JVM has %.1f GB (-Xmx); full training is for "
+                    + "small models, train a LoRA instead", count, need / 1e9, max / 1e9));
         }
     }
 
@@ -185,11 +252,12 @@ final class LoraTraining {
         m.put("ss_base_model_version", "flux1");
         m.put("anyrefill.software", "anyrefill-jvm " + Main.VERSION);
         m.put("anyrefill.task", o.task().cliName());
-        m.put("anyrefill.rank", Integer.toString(o.rank()));
-        m.put("anyrefill.alpha", fmt(o.alpha()));
-        m.put("anyrefill.targets", o.targets().pattern());
-        m.put("anyrefill.base_model", model.getFileName().toString());
-        m.put("anyrefill.base_model_hash", fingerprint(model));
+        m.put("anyrefill.rank", isFull() ? "full" : Integer.toString(o.rank()));
+        m.put("anyrefill.alpha", isFull() ? "full" : fmt(o.alpha()));
+        m.put("anyrefill.targets", isFull() ? "every weight" : o.targets().pattern());
+        m.put("anyrefill.base_model", model == null ? "new" : model.getFileName().toString());
+        m.put("anyrefill.base_model_hash", model == null ? "new: " + o.newModel() + ", seed " + o.seed()
+                : fingerprint(model));
         m.put("anyrefill.timestep_shift", fmt(shift));
         m.put("anyrefill.options", command.describe());
         return m;
@@ -203,7 +271,7 @@ final class LoraTraining {
         return String.format(Locale.ROOT, "%s", x);
     }
 
-    private static long parameterCount(TrainableLora lora) {
-        return lora.parameters().values().stream().mapToLong(dev.anyrefill.tensor.Tensor::size).sum();
+    private static long count(Map<String, Tensor> params) {
+        return params.values().stream().mapToLong(Tensor::size).sum();
     }
 }

@@ -7,7 +7,6 @@ import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.train.AdamW;
 import dev.anyrefill.train.LearningRateSchedule;
 import dev.anyrefill.train.TrainStep;
-import dev.anyrefill.train.TrainableLora;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -17,14 +16,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The training loop of a task LoRA (DESIGN.md's training data flow, the paper's recipe): per
+ * The training loop of the transformer (DESIGN.md's training data flow, the paper's recipe), for
+ * a task LoRA or for every weight of a small model (the parameters and the gradients' target
+ * say which): per
  * step, a batch drawn from the training set by accumulation (one sample at a time through the
  * model), the rectified-flow loss and its gradients, clipping and AdamW at the schedule's
  * learning rate; then the metrics line, and on their steps the validation loss, a sample
  * panel and a checkpoint. Ctrl-C saves a checkpoint after the step in flight; a loss or
  * gradient that is not finite stops the run, naming the step and the last good checkpoint.
  */
-public final class LoraTrainer {
+public final class TransformerTrainer {
     /** The loop's settings. */
     public record Loop(int steps, int batch, double maxGradNorm, double guidance, int saveEvery, int validateEvery,
                        int sampleEvery) {
@@ -39,7 +40,8 @@ public final class LoraTrainer {
     }
 
     private final FluxModel model;
-    private final TrainableLora lora;
+    private final Map<String, Tensor> params;
+    private final Gradients grads;
     private final AdamW adam;
     private final LearningRateSchedule schedule;
     private final TrainingSet data;
@@ -49,11 +51,17 @@ public final class LoraTrainer {
     private final SamplePanels samples;
     private final PrintStream out;
 
-    /** @param samples null for no sample panels */
-    public LoraTrainer(FluxModel model, TrainableLora lora, AdamW adam, LearningRateSchedule schedule, TrainingSet data,
-                       Loop loop, CheckpointFiles checkpoints, TrainingLog log, SamplePanels samples, PrintStream out) {
+    /**
+     * @param params  the trained parameters (a LoRA's A and B, or every weight), updated in place
+     * @param grads   where the backward puts their gradients (registered for them)
+     * @param samples null for no sample panels
+     */
+    public TransformerTrainer(FluxModel model, Map<String, Tensor> params, Gradients grads, AdamW adam,
+                              LearningRateSchedule schedule, TrainingSet data, Loop loop, CheckpointFiles checkpoints,
+                              TrainingLog log, SamplePanels samples, PrintStream out) {
         this.model = model;
-        this.lora = lora;
+        this.params = params;
+        this.grads = grads;
         this.adam = adam;
         this.schedule = schedule;
         this.data = data;
@@ -68,9 +76,6 @@ public final class LoraTrainer {
     public Path run(Path finalFile) {
         Tensor imgIds = data.imgIds();
         Tensor txtIds = data.txtIds();
-        Map<String, Tensor> params = lora.parameters();
-        Gradients grads = Gradients.loraOnly();
-        lora.register(grads);
         int start = adam.steps();
         if (start == 0 && !data.validationPairs().isEmpty()) {
             log.add(new TrainingLog.Line(0, null, null, null, null, validationLoss(imgIds, txtIds)));
@@ -113,7 +118,7 @@ public final class LoraTrainer {
 
     private void update(TrainStep.Result r, int step, double lr) {
         try {
-            TrainStep.update(adam, lora.parameters(), r, loop.maxGradNorm(), step + 1, lr);
+            TrainStep.update(adam, params, r, loop.maxGradNorm(), step + 1, lr);
         } catch (TrainStep.NonFiniteException e) {
             Path last = checkpoints.lastSaved();
             throw new TrainStep.NonFiniteException(e.getMessage() + "; training stopped, "
