@@ -49,6 +49,7 @@ public final class AutoEncoderTrainer {
     private final TrainingLog log;
     private final Path panels;
     private final PrintStream out;
+    private Path lastSaved;
 
     /** Writes a checkpoint (the AutoEncoder and its state) as the given file. */
     @FunctionalInterface
@@ -99,7 +100,13 @@ public final class AutoEncoderTrainer {
                 AutoEncoderTraining.Result r = AutoEncoderTraining.step(ae, batch, loop.klWeight(), grads);
                 Map<String, Tensor> g = grads.all();
                 double norm = TrainStep.gradNorm(g, params.keySet());
-                TrainStep.update(adam, params, r.loss(), g, loop.maxGradNorm(), s + 1, lr);
+                try {
+                    TrainStep.update(adam, params, r.loss(), g, loop.maxGradNorm(), s + 1, lr);
+                } catch (TrainStep.NonFiniteException e) {
+                    throw new TrainStep.NonFiniteException(e.getMessage() + "; training stopped, " + (lastSaved == null
+                            ? "no checkpoint was saved yet (lower --lr, or check the images)"
+                            : "the last good checkpoint is " + lastSaved));
+                }
                 int done = s + 1;
                 Double val = loop.validateEvery() > 0 && done % loop.validateEvery() == 0 && !validation.isEmpty()
                         ? validationError() : null;
@@ -124,6 +131,7 @@ public final class AutoEncoderTrainer {
 
     private Path save(Path file) {
         saver.save(file);
+        lastSaved = file;
         LossCurve.write(TransformerTrainer.lossCurveOf(log.file()), log.lines());
         out.println("saved " + file + " (step " + adam.steps() + ")");
         return file;

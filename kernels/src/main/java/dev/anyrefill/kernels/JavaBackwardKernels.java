@@ -6,6 +6,7 @@ import dev.anyrefill.kernels.cpu.FlashAttention;
 import dev.anyrefill.kernels.cpu.FlashAttentionBackward;
 import dev.anyrefill.kernels.cpu.Gemm;
 import dev.anyrefill.kernels.cpu.NormsBackward;
+import dev.anyrefill.kernels.cpu.Widen;
 import dev.anyrefill.tensor.Tensor;
 
 /**
@@ -167,8 +168,10 @@ public abstract class JavaBackwardKernels implements Kernels {
         float[] dx = new float[Math.toIntExact(x.size())];
         float[] dw = new float[Math.toIntExact(w.size())];
         float[] db = new float[cout];
-        ConvBackward.backward(x.data(), cin, h, wd, w.reshape(cout, cin * kh * kw), cout, kh, kw, stride, padding[0],
-                padding[2], dy.data(), oh, ow, dx, dw, db);
+        float[] wF = new float[Math.toIntExact(w.size())];
+        Widen.run(w, 0, wF, 0, wF.length);
+        ConvBackward.backward(x.data(), cin, h, wd, wF, cout, kh, kw, stride, padding[0], padding[2], dy.data(), oh, ow,
+                dx, dw, db);
         return new ConvGrads(Tensor.wrap(dx, x.shape()), Tensor.wrap(dw, w.shape()), Tensor.wrap(db, cout));
     }
 

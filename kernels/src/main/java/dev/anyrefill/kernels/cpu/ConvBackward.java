@@ -4,17 +4,21 @@ import dev.anyrefill.kernels.Activation;
 import dev.anyrefill.kernels.Parallel;
 import dev.anyrefill.tensor.Tensor;
 
+import java.util.Arrays;
+
 /**
- * The backward of a 2-D convolution as GEMMs over bands of im2col rows, the forward's product
- * read the other two ways. With col [P, T] the input patch under each of the P output pixels
- * (T = C kh kw taps) and dy [O, P]:
+ * The backward of a 2-D convolution as GEMMs over bands of im2col columns, the forward's product
+ * read the other two ways. With col [T, P] the input under each of the T = C kh kw taps for
+ * each of the P output pixels, W [O, T] and dy [O, P]:
  * <pre>
- *   dW [O, T]   = dy col           (summed band by band)
- *   dcol [P, T] = dy^T W           then col2im: each tap's gradient added back to its input pixel
+ *   dW [O, T]   = dy col^T          (summed band by band)
+ *   dcol [T, P] = W^T dy            then col2im: each tap's gradient added back to its input pixel
  *   db [O]      = dy summed over pixels
  * </pre>
- * A band holds at most {@link #BAND_FLOATS} floats of col, so the VAE's 512x512 levels never
- * build the whole im2col matrix (1.2 GB for 128 channels).
+ * A tap's row of col runs along output rows, so im2col and col2im copy and add whole row
+ * segments (stride 1) rather than single values. A band holds at most {@link #BAND_FLOATS}
+ * floats of col, so the VAE's 512x512 levels never build the whole matrix (1.2 GB for 128
+ * channels).
  */
 public final class ConvBackward {
     /** The most col floats one band holds (16 MB). */
@@ -24,17 +28,18 @@ public final class ConvBackward {
     }
 
     /**
-     * x [cin, h, wd]; w [cout, cin * kh * kw] in its stored type; dy [cout, oh, ow]; zero
-     * padding top / left as in the forward; writes dx [cin, h, wd] (zeroed here), dw
-     * [cout, cin * kh * kw] and db [cout].
+     * x [cin, h, wd]; w [cout, cin * kh * kw] in its stored type (wF the same widened to F32);
+     * dy [cout, oh, ow]; zero padding top / left as in the forward; writes dx [cin, h, wd],
+     * dw [cout, cin * kh * kw] and db [cout].
      */
-    public static void backward(float[] x, int cin, int h, int wd, Tensor w, int cout, int kh, int kw, int stride,
+    public static void backward(float[] x, int cin, int h, int wd, float[] wF, int cout, int kh, int kw, int stride,
                                 int top, int left, float[] dy, int oh, int ow, float[] dx, float[] dw, float[] db) {
         int taps = cin * kh * kw;
         int pixels = oh * ow;
-        int band = Math.max(1, Math.min(pixels, BAND_FLOATS / taps));
-        java.util.Arrays.fill(dx, 0f);
-        java.util.Arrays.fill(dw, 0f);
+        // whole output rows per band, so a band's pixels are rows [r0, r0 + rows) of the output
+        int rowsPerBand = Math.max(1, Math.min(oh, BAND_FLOATS / Math.max(1, taps * ow)));
+        Arrays.fill(dx, 0f);
+        Arrays.fill(dw, 0f);
         for (int o = 0; o < cout; o++) {
             double sum = 0;
             for (int p = 0; p < pixels; p++) {
@@ -42,40 +47,61 @@ public final class ConvBackward {
             }
             db[o] = (float) sum;
         }
-        float[] part = new float[cout * taps];
-        for (int p0 = 0; p0 < pixels; p0 += band) {
-            int n = Math.min(band, pixels - p0);
-            float[] col = new float[n * taps];
-            im2col(x, cin, h, wd, kh, kw, stride, top, left, ow, p0, n, col);
-            float[] dyBand = new float[cout * n]; // dy[:, p0 : p0 + n] as [O, n]
-            for (int o = 0; o < cout; o++) {
-                System.arraycopy(dy, o * pixels + p0, dyBand, o * n, n);
+        float[] wT = new float[taps * cout]; // W^T [T, O], the A operand of dcol
+        for (int o = 0; o < cout; o++) {
+            for (int t = 0; t < taps; t++) {
+                wT[t * cout + o] = wF[o * taps + t];
             }
-            Gemm.multiply(dyBand, cout, n, Tensor.wrap(col, n, taps), Gemm.Layout.ROWS_ARE_INNER, taps, null,
+        }
+        float[] part = new float[cout * taps];
+        for (int r0 = 0; r0 < oh; r0 += rowsPerBand) {
+            int rows = Math.min(rowsPerBand, oh - r0);
+            int n = rows * ow;
+            float[] col = new float[taps * n];
+            im2col(x, cin, h, wd, kh, kw, stride, top, left, ow, r0, rows, col);
+            float[] dyRows = new float[cout * n]; // dy[:, band] as [O, n]
+            for (int o = 0; o < cout; o++) {
+                System.arraycopy(dy, o * pixels + r0 * ow, dyRows, o * n, n);
+            }
+            Tensor dyBand = Tensor.wrap(dyRows, cout, n);
+            // dW += dy col^T: col [T, n] is B stored with its rows as the outputs
+            Gemm.multiply(dyRows, cout, n, Tensor.wrap(col, taps, n), Gemm.Layout.ROWS_ARE_OUTPUTS, taps, null,
                     Activation.NONE, part);
             Elementwise.axpy(dw, 1f, part);
-            float[] dcol = new float[n * taps];
-            Gemm.multiply(transposeBand(dy, cout, pixels, p0, n), n, cout, w, Gemm.Layout.ROWS_ARE_INNER, taps, null,
-                    Activation.NONE, dcol);
-            col2im(dcol, cin, h, wd, kh, kw, stride, top, left, ow, p0, n, dx);
+            // dcol = W^T dy: dy [O, n] is B stored [K, N]
+            float[] dcol = col; // col is no longer needed: reuse its memory
+            Gemm.multiply(wT, taps, cout, dyBand, Gemm.Layout.ROWS_ARE_INNER, n, null, Activation.NONE, dcol);
+            col2im(dcol, cin, h, wd, kh, kw, stride, top, left, ow, r0, rows, dx);
         }
     }
 
-    /** col[j, t]: the input under tap t of output pixel p0 + j, 0 in the padding. */
+    /** col[t, j]: the input under tap t of the band's output pixel j, 0 in the padding. */
     static void im2col(float[] x, int cin, int h, int wd, int kh, int kw, int stride, int top, int left, int ow,
-                       int p0, int n, float[] col) {
-        int taps = cin * kh * kw;
-        Parallel.forChunks(n, 64, (from, to) -> {
-            for (int j = from; j < to; j++) {
-                int iy0 = ((p0 + j) / ow) * stride - top;
-                int ix0 = ((p0 + j) % ow) * stride - left;
-                int t = j * taps;
-                for (int c = 0; c < cin; c++) {
-                    for (int dy = 0; dy < kh; dy++) {
-                        int iy = iy0 + dy;
-                        for (int dxo = 0; dxo < kw; dxo++, t++) {
-                            int ix = ix0 + dxo;
-                            col[t] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? x[(c * h + iy) * wd + ix] : 0f;
+                       int r0, int rows, float[] col) {
+        int n = rows * ow;
+        Parallel.forChunks(cin, 1, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        int t = (c * kh + ky) * kw + kx;
+                        for (int r = 0; r < rows; r++) {
+                            int iy = (r0 + r) * stride - top + ky;
+                            int dst = t * n + r * ow;
+                            if (iy < 0 || iy >= h) {
+                                Arrays.fill(col, dst, dst + ow, 0f);
+                                continue;
+                            }
+                            Span s = Span.of(ow, stride, left, kx, wd);
+                            Arrays.fill(col, dst, dst + s.first(), 0f);
+                            Arrays.fill(col, dst + s.end(), dst + ow, 0f);
+                            int src = (c * h + iy) * wd;
+                            if (stride == 1) {
+                                System.arraycopy(x, src + s.first() - left + kx, col, dst + s.first(), s.end() - s.first());
+                            } else {
+                                for (int j = s.first(); j < s.end(); j++) {
+                                    col[dst + j] = x[src + j * stride - left + kx];
+                                }
+                            }
                         }
                     }
                 }
@@ -85,20 +111,30 @@ public final class ConvBackward {
 
     /** dx += the taps of dcol added back at their input pixels; parallel over input channels (disjoint planes). */
     static void col2im(float[] dcol, int cin, int h, int wd, int kh, int kw, int stride, int top, int left, int ow,
-                       int p0, int n, float[] dx) {
-        int taps = cin * kh * kw;
+                       int r0, int rows, float[] dx) {
+        int n = rows * ow;
         Parallel.forChunks(cin, 1, (from, to) -> {
             for (int c = from; c < to; c++) {
-                for (int j = 0; j < n; j++) {
-                    int iy0 = ((p0 + j) / ow) * stride - top;
-                    int ix0 = ((p0 + j) % ow) * stride - left;
-                    int t = j * taps + c * kh * kw;
-                    for (int dy = 0; dy < kh; dy++) {
-                        int iy = iy0 + dy;
-                        for (int dxo = 0; dxo < kw; dxo++, t++) {
-                            int ix = ix0 + dxo;
-                            if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
-                                dx[(c * h + iy) * wd + ix] += dcol[t];
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        int t = (c * kh + ky) * kw + kx;
+                        for (int r = 0; r < rows; r++) {
+                            int iy = (r0 + r) * stride - top + ky;
+                            if (iy < 0 || iy >= h) {
+                                continue;
+                            }
+                            Span s = Span.of(ow, stride, left, kx, wd);
+                            int src = t * n + r * ow;
+                            int dst = (c * h + iy) * wd;
+                            if (stride == 1) {
+                                int shift = dst - left + kx - src; // a plain loop the JIT vectorises
+                                for (int i = src + s.first(); i < src + s.end(); i++) {
+                                    dx[i + shift] += dcol[i];
+                                }
+                            } else {
+                                for (int j = s.first(); j < s.end(); j++) {
+                                    dx[dst + j * stride - left + kx] += dcol[src + j];
+                                }
                             }
                         }
                     }
@@ -107,14 +143,17 @@ public final class ConvBackward {
         });
     }
 
-    /** dy[:, p0 : p0 + n] transposed: [n, O]. */
-    private static float[] transposeBand(float[] dy, int cout, int pixels, int p0, int n) {
-        float[] t = new float[n * cout];
-        for (int o = 0; o < cout; o++) {
-            for (int j = 0; j < n; j++) {
-                t[j * cout + o] = dy[o * pixels + p0 + j];
-            }
+    /** The output columns [first, end) of a row whose tap kx falls inside the input row (the rest is padding). */
+    private record Span(int first, int end) {
+        static Span of(int ow, int stride, int left, int kx, int wd) {
+            // input column j * stride - left + kx must be in [0, wd)
+            int first = Math.max(0, ceilDiv(left - kx, stride));
+            int end = Math.min(ow, ceilDiv(wd + left - kx, stride));
+            return new Span(first, Math.max(first, end));
         }
-        return t;
+
+        private static int ceilDiv(int a, int b) {
+            return Math.floorDiv(a + b - 1, b);
+        }
     }
 }
