@@ -140,6 +140,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     OptimizerOptions optimizer;
 
+    @Mixin
+    TrainingRunOptions run;
+
     @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "X",
             description = "Clip gradients to this global norm; 0 = no clipping (default: ${DEFAULT-VALUE}).")
     double maxGradNorm;
@@ -174,25 +177,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sample-guidance", defaultValue = "30", paramLabel = "G", description = "Guidance of each sample (default: ${DEFAULT-VALUE}).")
     double sampleGuidance;
 
-    @Option(names = "--metrics", paramLabel = "FILE", description = "Metrics, one JSON object per step (default: NAME.metrics.jsonl beside --out).")
-    Path metrics;
-
     @Option(names = "--format", defaultValue = "kohya", paramLabel = "kohya|peft",
             description = "Key layout: kohya (BFL names, lora_down/lora_up/alpha; ComfyUI) or peft (diffusers) (default: ${DEFAULT-VALUE}).")
     String format;
-
-    @Option(names = "--save-precision", defaultValue = "f32", paramLabel = "f32|bf16", description = "Precision of the saved LoRA (default: ${DEFAULT-VALUE}).")
-    String savePrecision;
-
-    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue from a checkpoint of this run (its .state.safetensors beside it).")
-    Path resume;
-
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the LoRA's init and of every draw (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--backend", defaultValue = dev.anyrefill.kernels.Backends.JAVA, paramLabel = "NAME",
-            description = "java (default) or tornado; training runs on the Java kernels either way, for now.")
-    String backend;
 
     @Override
     public Integer call() {
@@ -213,11 +200,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--caption-dropout with --prompt-embeddings needs --empty-prompt-embeddings "
                     + "(the empty prompt's embedding), or use --text-encoders");
         }
-        Path[] inputs = {model, ae, text.embeddings, emptyEmbeddings, resume, pairs};
+        Path[] inputs = {model, ae, text.embeddings, emptyEmbeddings, run.resume, pairs};
         Outputs.requireNotInput(out, inputs);
-        Path metricsFile = metrics != null ? metrics
-                : out.resolveSibling(dev.anyrefill.training.CheckpointFiles.stateOf(out).getFileName().toString()
-                .replace(".state.safetensors", ".metrics.jsonl"));
+        Path metricsFile = run.metricsFile(out);
         Outputs.requireNotInput(metricsFile, inputs);
         Outputs.requireWritable(out);
         Outputs.requireWritable(metricsFile);
@@ -227,13 +212,13 @@ final class TrainCommand implements Callable<Integer> {
                 new TimestepSampler(TimestepSampler.Kind.fromCliName(timestepSampling),
                         TimestepSampler.Kind.fromCliName(timestepSampling) == TimestepSampler.Kind.LOGIT_NORMAL
                                 ? logitStd : sigmoidScale, logitMean, 1),
-                captionDropout, lossRegion(), masksPerPair, validationSplit, seed,
+                captionDropout, lossRegion(), masksPerPair, validationSplit, run.seed,
                 new dev.anyrefill.training.TransformerTrainer.Loop(steps, batch, maxGradNorm, guidance, saveEvery,
                         validateEvery, sampleEvery),
                 sampleEvery > 0 ? new TransformerTraining.Samples(samplePairs, sampleSteps, sampleGuidance) : null,
-                LoraWriter.Format.fromCliName(format), precision(), full && model == null ? newModel() : null);
-        new TransformerTraining(model, ae, pairs, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, resume,
-                o, this, full, TrainStepCommand.trainingKernels(backend)).run();
+                LoraWriter.Format.fromCliName(format), run.precision(), full && model == null ? newModel() : null);
+        new TransformerTraining(model, ae, pairs, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, run.resume,
+                o, this, full, run.kernels()).run();
         return 0;
     }
 
@@ -247,7 +232,7 @@ final class TrainCommand implements Callable<Integer> {
                 task, steps, batch, optimizer.lr, lrSchedule, warmupSteps, rank, alpha, size, swap, timestepSampling, sigmoidScale,
                 logitMean, logitStd, shift, guidance, optimizer.beta1, optimizer.beta2, optimizer.eps,
                 optimizer.weightDecay, maxGradNorm, lossRegion,
-                captionDropout, masksPerPair, validationSplit, seed);
+                captionDropout, masksPerPair, validationSplit, run.seed);
     }
 
     /** FLUX.1-Fill's architecture (384 in, 64 out, head dim 128, RoPE axes 16, 56, 56, guidance) at the given size. */
@@ -302,11 +287,4 @@ final class TrainCommand implements Callable<Integer> {
         };
     }
 
-    private dev.anyrefill.tensor.DType precision() {
-        return switch (savePrecision) {
-            case "f32" -> dev.anyrefill.tensor.DType.F32;
-            case "bf16" -> dev.anyrefill.tensor.DType.BF16;
-            default -> throw new IllegalArgumentException("--save-precision '" + savePrecision + "': f32 or bf16");
-        };
-    }
 }

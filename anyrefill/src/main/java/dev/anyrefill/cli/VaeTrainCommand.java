@@ -73,6 +73,9 @@ final class VaeTrainCommand implements Callable<Integer> {
     @Mixin
     OptimizerOptions optimizer;
 
+    @Mixin
+    TrainingRunOptions run;
+
     @Option(names = "--lr-schedule", defaultValue = "constant", paramLabel = "NAME", description = "constant or cosine (default: ${DEFAULT-VALUE}).")
     String lrSchedule;
 
@@ -97,44 +100,24 @@ final class VaeTrainCommand implements Callable<Integer> {
     @Option(names = "--save-every", defaultValue = "250", paramLabel = "N", description = "A checkpoint every N steps (default: ${DEFAULT-VALUE}).")
     int saveEvery;
 
-    @Option(names = "--metrics", paramLabel = "FILE", description = "Metrics JSON lines (default: NAME.metrics.jsonl beside --out).")
-    Path metrics;
-
-    @Option(names = "--save-precision", defaultValue = "f32", paramLabel = "f32|bf16", description = "Precision of the saved weights (default: ${DEFAULT-VALUE}).")
-    String savePrecision;
-
-    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue from a checkpoint of this run.")
-    Path resume;
-
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the init and of every draw (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--backend", defaultValue = dev.anyrefill.kernels.Backends.JAVA, paramLabel = "NAME",
-            description = "java (default) or tornado; training runs on the Java kernels either way, for now.")
-    String backend;
-
     @Override
     public Integer call() {
         if (steps < 1 || batch < 1 || !(klWeight >= 0) || !(validationSplit >= 0 && validationSplit < 1)) {
             throw new IllegalArgumentException("--steps and --batch must be positive, --kl-weight >= 0, --validation-split in [0, 1)");
         }
-        DType dtype = switch (savePrecision) {
-            case "f32" -> DType.F32;
-            case "bf16" -> DType.BF16;
-            default -> throw new IllegalArgumentException("--save-precision '" + savePrecision + "': f32 or bf16");
-        };
-        Outputs.requireNotInput(out, init, resume);
+        DType dtype = run.precision();
+        Outputs.requireNotInput(out, init, run.resume);
         Outputs.requireWritable(out);
-        Path metricsFile = metrics != null ? metrics : out.resolveSibling(CheckpointFiles.stem(out) + ".metrics.jsonl");
+        Path metricsFile = run.metricsFile(out);
         Outputs.requireWritable(metricsFile);
         HeapWeights weights = initialWeights();
         AutoEncoderParams params = AutoEncoderParams.infer(weights);
         requireTrainable(params);
         List<List<Pixels>> split = readImages(params);
-        AutoEncoder ae = new AutoEncoder(weights, params, TrainStepCommand.trainingKernels(backend));
+        AutoEncoder ae = new AutoEncoder(weights, params, run.kernels());
         AdamW adam = new AdamW(optimizer.settings());
         Map<String, String> meta = metadata(params);
-        Integer resumed = resume == null ? null : resume(weights, adam, meta);
+        Integer resumed = run.resume == null ? null : resume(weights, adam, meta);
         System.out.printf("training an AutoEncoder (%s; %,d parameters) on %d images (%d held out), crops of %dx%d%n",
                 params, weights.parameters().values().stream().mapToLong(t -> t.size()).sum(), split.get(0).size(),
                 split.get(1).size(), size, size);
@@ -142,7 +125,7 @@ final class VaeTrainCommand implements Callable<Integer> {
             AutoEncoderTrainer trainer = new AutoEncoderTrainer(ae, weights.parameters(), adam,
                     new LearningRateSchedule(optimizer.lr, LearningRateSchedule.Shape.fromCliName(lrSchedule), warmupSteps, steps),
                     split.get(0), split.get(1), new AutoEncoderTrainer.Loop(steps, batch, size, klWeight, maxGradNorm,
-                    saveEvery, validateEvery, sampleEvery), seed,
+                    saveEvery, validateEvery, sampleEvery), run.seed,
                     step -> out.resolveSibling(CheckpointFiles.stem(out) + String.format("-step%06d.safetensors", step)),
                     file -> save(file, weights, adam, meta, dtype), log,
                     sampleEvery > 0 ? out.resolveSibling(CheckpointFiles.stem(out) + "-reconstructions") : null, System.out);
@@ -159,7 +142,7 @@ final class VaeTrainCommand implements Callable<Integer> {
             }
         }
         return AutoEncoderInit.fresh(new AutoEncoderParams(3, ch, 3, chMult, resBlocks, zChannels,
-                AutoEncoderParams.FLUX_SCALE_FACTOR, AutoEncoderParams.FLUX_SHIFT_FACTOR), seed);
+                AutoEncoderParams.FLUX_SCALE_FACTOR, AutoEncoderParams.FLUX_SHIFT_FACTOR), run.seed);
     }
 
     /** GroupNorm's 32 groups need every level's channels to be a multiple of 32; crops a multiple of the downscale. */
@@ -194,7 +177,7 @@ final class VaeTrainCommand implements Callable<Integer> {
         if (validationSplit > 0 && held == 0 && all.size() > 1) {
             held = 1;
         }
-        int[] order = TrainingSet.shuffle(all.size(), seed ^ 0x5EED5EEDL);
+        int[] order = TrainingSet.shuffle(all.size(), run.seed ^ 0x5EED5EEDL);
         List<Pixels> train = new ArrayList<>();
         List<Pixels> validation = new ArrayList<>();
         for (int i = 0; i < order.length; i++) {
@@ -209,14 +192,14 @@ final class VaeTrainCommand implements Callable<Integer> {
         m.put("anyrefill.ae_shape", "ch " + p.ch() + ", ch_mult " + Arrays.toString(p.chMult()) + ", res_blocks "
                 + p.numResBlocks() + ", z_channels " + p.zChannels());
         m.put("anyrefill.options", String.format(java.util.Locale.ROOT, "size=%d batch=%d steps=%d lr=%s kl_weight=%s "
-                + "max_grad_norm=%s seed=%d", size, batch, steps, optimizer.lr, klWeight, maxGradNorm, seed));
+                + "max_grad_norm=%s seed=%d", size, batch, steps, optimizer.lr, klWeight, maxGradNorm, run.seed));
         return m;
     }
 
     private int resume(HeapWeights weights, AdamW adam, Map<String, String> meta) {
-        Path state = CheckpointFiles.stateOf(resume);
+        Path state = CheckpointFiles.stateOf(run.resume);
         if (!java.nio.file.Files.isRegularFile(state)) {
-            throw new IllegalArgumentException(resume + ": --resume needs the training state beside it, " + state);
+            throw new IllegalArgumentException(run.resume + ": --resume needs the training state beside it, " + state);
         }
         String saved = TrainingState.metadata(state).get("anyrefill.ae_shape");
         if (!Objects.equals(saved, meta.get("anyrefill.ae_shape"))) {
@@ -224,7 +207,7 @@ final class VaeTrainCommand implements Callable<Integer> {
                     + meta.get("anyrefill.ae_shape") + " here");
         }
         TrainingState.restore(state, weights.parameters(), adam);
-        System.out.println("resumed " + resume + " at step " + adam.steps() + " of " + steps);
+        System.out.println("resumed " + run.resume + " at step " + adam.steps() + " of " + steps);
         return adam.steps();
     }
 

@@ -78,63 +78,53 @@ public final class ConvBackward {
     /** col[t, j]: the input under tap t of the band's output pixel j, 0 in the padding. */
     static void im2col(float[] x, int cin, int h, int wd, int kh, int kw, int stride, int top, int left, int ow,
                        int r0, int rows, float[] col) {
-        int n = rows * ow;
-        Parallel.forChunks(cin, 1, (from, to) -> {
-            for (int c = from; c < to; c++) {
-                for (int ky = 0; ky < kh; ky++) {
-                    for (int kx = 0; kx < kw; kx++) {
-                        int t = (c * kh + ky) * kw + kx;
-                        for (int r = 0; r < rows; r++) {
-                            int iy = (r0 + r) * stride - top + ky;
-                            int dst = t * n + r * ow;
-                            if (iy < 0 || iy >= h) {
-                                Arrays.fill(col, dst, dst + ow, 0f);
-                                continue;
-                            }
-                            Span s = Span.of(ow, stride, left, kx, wd);
-                            Arrays.fill(col, dst, dst + s.first(), 0f);
-                            Arrays.fill(col, dst + s.end(), dst + ow, 0f);
-                            int src = (c * h + iy) * wd;
-                            if (stride == 1) {
-                                System.arraycopy(x, src + s.first() - left + kx, col, dst + s.first(), s.end() - s.first());
-                            } else {
-                                for (int j = s.first(); j < s.end(); j++) {
-                                    col[dst + j] = x[src + j * stride - left + kx];
-                                }
-                            }
-                        }
-                    }
+        Arrays.fill(col, 0f);
+        forEachSegment(cin, h, wd, kh, kw, stride, top, left, ow, r0, rows, (colAt, xAt, length) -> {
+            if (stride == 1) {
+                System.arraycopy(x, xAt, col, colAt, length);
+            } else {
+                for (int j = 0; j < length; j++) {
+                    col[colAt + j] = x[xAt + j * stride];
                 }
             }
         });
     }
 
-    /** dx += the taps of dcol added back at their input pixels; parallel over input channels (disjoint planes). */
+    /** dx += the taps of dcol added back at their input pixels. */
     static void col2im(float[] dcol, int cin, int h, int wd, int kh, int kw, int stride, int top, int left, int ow,
                        int r0, int rows, float[] dx) {
+        forEachSegment(cin, h, wd, kh, kw, stride, top, left, ow, r0, rows, (colAt, xAt, length) -> {
+            for (int j = 0; j < length; j++) { // a plain loop the JIT vectorises at stride 1
+                dx[xAt + j * stride] += dcol[colAt + j];
+            }
+        });
+    }
+
+    /** A run of one tap's row of col that lies inside the input: col index, input index, length. */
+    @FunctionalInterface
+    private interface Segment {
+        void visit(int colAt, int xAt, int length);
+    }
+
+    /**
+     * Every segment of col [T, rows * ow] that reads the input (the rest is padding): per tap
+     * (c, ky, kx) and output row, the columns whose input pixel lies inside the input row.
+     * Parallel over input channels, so col2im's writes to dx planes never meet.
+     */
+    private static void forEachSegment(int cin, int h, int wd, int kh, int kw, int stride, int top, int left, int ow,
+                                       int r0, int rows, Segment segment) {
         int n = rows * ow;
         Parallel.forChunks(cin, 1, (from, to) -> {
             for (int c = from; c < to; c++) {
                 for (int ky = 0; ky < kh; ky++) {
                     for (int kx = 0; kx < kw; kx++) {
                         int t = (c * kh + ky) * kw + kx;
+                        Span s = Span.of(ow, stride, left, kx, wd);
                         for (int r = 0; r < rows; r++) {
                             int iy = (r0 + r) * stride - top + ky;
-                            if (iy < 0 || iy >= h) {
-                                continue;
-                            }
-                            Span s = Span.of(ow, stride, left, kx, wd);
-                            int src = t * n + r * ow;
-                            int dst = (c * h + iy) * wd;
-                            if (stride == 1) {
-                                int shift = dst - left + kx - src; // a plain loop the JIT vectorises
-                                for (int i = src + s.first(); i < src + s.end(); i++) {
-                                    dx[i + shift] += dcol[i];
-                                }
-                            } else {
-                                for (int j = s.first(); j < s.end(); j++) {
-                                    dx[dst + j * stride - left + kx] += dcol[src + j];
-                                }
+                            if (iy >= 0 && iy < h && s.end() > s.first()) {
+                                segment.visit(t * n + r * ow + s.first(),
+                                        (c * h + iy) * wd + s.first() * stride - left + kx, s.end() - s.first());
                             }
                         }
                     }
