@@ -52,6 +52,8 @@ final class DemoCommand implements Callable<Integer> {
         if (size % 16 != 0 || size < 16) {
             throw new IllegalArgumentException("--size must be a positive multiple of 16, got " + size);
         }
+        OptionChecks.canvas("--size", new dev.anyrefill.pipeline.LpgImages.Size(size, size), 32, false);
+        Outputs.requireWritable(outDir.resolve("demo.png"));
         System.out.println("anyrefill demo: the built-in miniature FLUX.1-Fill (hidden 256, 2+2 blocks) and AutoEncoder "
                 + "have UNTRAINED random weights from a fixed seed; the pictures show the pipeline working, "
                 + "not image quality.");

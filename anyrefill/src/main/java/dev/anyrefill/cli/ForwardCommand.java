@@ -45,6 +45,10 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OptionChecks.finite("--guidance", guidance);
+        OptionChecks.finite("--t", t);
+        Outputs.requireNotInput(out, inputs);
+        Outputs.requireWritable(out);
         Stages stages = new Stages(System.out);
         try (ModelOptions.Loaded loaded = modelOptions.load(stages, System.out);
              InputTensors in = new InputTensors(inputs)) {
@@ -54,6 +58,8 @@ final class ForwardCommand implements Callable<Integer> {
             FluxModel.Trace tracer = trace ? results::put : FluxModel.Trace.NONE;
             Tensor velocity = stages.time("forward", () -> model.forward(x.img(model.kernels()), x.imgIds(), x.txt(),
                     x.txtIds(), t, x.vec(), guidance, tracer));
+            dev.anyrefill.tensor.Finite.require(velocity, "the velocity", "NaN or infinity in the transformer's or a "
+                    + "LoRA's weights, or a LoRA weight far too large");
             Map<String, Tensor> written = new LinkedHashMap<>();
             written.put("velocity", velocity);
             written.putAll(results);

@@ -1,6 +1,7 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.dit.Shapes;
+import dev.anyrefill.tensor.Finite;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.SafetensorsFile;
 
@@ -53,7 +54,10 @@ final class InputTensors implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
         }
-        return t.toF32();
+        if (t.size() == 0) {
+            throw new IllegalArgumentException(path + ": tensor '" + name + "' is empty " + Arrays.toString(t.shape()));
+        }
+        return Finite.require(t.toF32(), path + ": tensor '" + name + "'", "an input must hold finite numbers");
     }
 
     private static String describe(int[] shape) {

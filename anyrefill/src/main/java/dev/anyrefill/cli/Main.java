@@ -33,6 +33,9 @@ public final class Main implements Runnable {
     @Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
             description = "Threads of the pure-Java kernels (default: the available processors).")
     void setThreads(int threads) {
+        if (threads < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be at least 1, got " + threads);
+        }
         Parallel.setThreads(threads);
     }
 
@@ -48,6 +51,13 @@ public final class Main implements Runnable {
     /** Runs the command line and returns its exit code (2 for user errors). */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        // a mistyped option or value: one line and where to look, not the whole usage
+        cli.setParameterExceptionHandler((e, args2) -> {
+            CommandLine c = e.getCommandLine();
+            System.err.println("anyrefill: " + UserErrors.message(e) + " (see '" + c.getCommandSpec().qualifiedName()
+                    + " --help')");
+            return 2;
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             boolean verbose = parseResult.hasMatchedOption("--verbose")
                     || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));

@@ -58,6 +58,7 @@ final class ModelOptions {
             FluxModel flux = stages.time("load model", () -> new FluxModel(checkpoint, kernels));
             out.println("model: " + model + " (" + checkpoint.layout().name().toLowerCase(Locale.ROOT) + " layout; "
                     + checkpoint.config() + ")");
+            checkpoint.warnings().forEach(w -> System.err.println("anyrefill: warning: " + w));
             if (!loras.isEmpty()) {
                 stages.time("load LoRAs", () -> {
                     for (String spec : loras) {
@@ -108,7 +109,12 @@ final class ModelOptions {
                     }
                     return new Spec(Path.of(spec.substring(0, colon)), w);
                 } catch (NumberFormatException e) {
-                    // not a weight: part of the path
+                    // not a weight: part of the path, unless the path without it is the file
+                    Path before = Path.of(spec.substring(0, colon));
+                    if (!java.nio.file.Files.exists(Path.of(spec)) && java.nio.file.Files.isRegularFile(before)) {
+                        throw new IllegalArgumentException("--lora " + spec + ": '" + spec.substring(colon + 1)
+                                + "' after the colon is not a weight (a number, e.g. " + before + ":0.8)");
+                    }
                 }
             }
             return new Spec(Path.of(spec), 1.0);

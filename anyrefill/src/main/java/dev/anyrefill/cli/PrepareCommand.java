@@ -62,6 +62,7 @@ final class PrepareCommand implements Callable<Integer> {
             return pairs(t);
         }
         Outputs.requireNotInput(out, source.image);
+        Outputs.requireWritable(out);
         Pixels photo = ImageFiles.readRgb(source.image);
         Pixels prepared = t.prepare(photo);
         ImageFiles.writePixels(out, prepared, isPng(out) ? metadata(t) : Map.of());
@@ -112,9 +113,7 @@ final class PrepareCommand implements Callable<Integer> {
 
     private void writeCaption(Path file) {
         try {
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-            Files.writeString(tmp, caption, StandardCharsets.UTF_8);
-            dev.anyrefill.weights.SafetensorsWriter.moveIntoPlace(tmp, file);
+            dev.anyrefill.weights.AtomicFiles.write(file, caption.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot write: " + e.getMessage(), e);
         }

@@ -81,18 +81,25 @@ final class RefillCommand implements Callable<Integer> {
             description = "With --prompt: a FLUX repo folder (text_encoder/, text_encoder_2/, tokenizer/, tokenizer_2/).")
     Path textEncoders;
 
-    @Option(names = "--t5", paramLabel = "FILE") Path t5;
-    @Option(names = "--clip", paramLabel = "FILE") Path clip;
-    @Option(names = "--t5-tokenizer", paramLabel = "DIR") Path t5Tokenizer;
-    @Option(names = "--clip-tokenizer", paramLabel = "DIR") Path clipTokenizer;
+    @Option(names = "--t5", paramLabel = "FILE", description = "With --prompt: the T5 encoder's weights (instead of --text-encoders).")
+    Path t5;
+
+    @Option(names = "--clip", paramLabel = "FILE", description = "With --prompt: the CLIP text model's weights (instead of --text-encoders).")
+    Path clip;
+
+    @Option(names = "--t5-tokenizer", paramLabel = "DIR", description = "With --prompt: the T5 tokenizer's folder (default: tokenizer_2/ of --text-encoders).")
+    Path t5Tokenizer;
+
+    @Option(names = "--clip-tokenizer", paramLabel = "DIR", description = "With --prompt: the CLIP tokenizer's folder (default: tokenizer/ of --text-encoders).")
+    Path clipTokenizer;
 
     @Option(names = "--noise", paramLabel = "FILE",
             description = "Start from the tensor 'noise' [16, H/8, 2W/8] of this file (to reproduce another implementation's run).")
     Path noise;
 
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
-            description = "Seed of the starting noise, drawn as torch.randn on the CPU draws it (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", paramLabel = "N",
+            description = "Seed of the starting noise, drawn as torch.randn on the CPU draws it (default: 0).")
+    Long seed;
 
     @Option(names = "--steps", defaultValue = "50", paramLabel = "N", description = "Euler steps (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -126,14 +133,33 @@ final class RefillCommand implements Callable<Integer> {
         if (chosen == Task.REF_INPAINTING && mask == null) {
             throw new IllegalArgumentException("--task ref-inpainting needs --mask (255 = repaint)");
         }
+        OptionChecks.finite("--guidance", guidance);
+        if (noise != null && seed != null) {
+            System.err.println("anyrefill: warning: --noise " + noise + " gives the starting noise; --seed " + seed
+                    + " is not used");
+        }
         Path[] inputs = inputPaths();
         Outputs.requireNotInput(out, inputs);
+        Outputs.requireWritable(out);
         if (saveCanvas != null) {
             Outputs.requireNotInput(saveCanvas, inputs);
+            Outputs.requireNotInput(saveCanvas, out);
+            Outputs.requireWritable(saveCanvas);
+        }
+        if (size != null) {
+            OptionChecks.canvas("--size", LpgImages.Size.parse(size), 128, tiling != null);
         }
         Stages stages = new Stages(System.out);
         LpgImages images = stages.time("read images", () -> LpgImages.read(reference, target, mask,
                 size == null ? null : LpgImages.Size.parse(size), binarizeMask));
+        if (size == null) {
+            OptionChecks.canvas(reference + ": a reference of", new LpgImages.Size(images.reference().dim(1),
+                    images.reference().dim(2)), 128, tiling != null);
+        }
+        if (images.targetMask() != null && dev.anyrefill.training.RandomMasks.cover(images.targetMask().data()) == 0) {
+            System.err.println("anyrefill: warning: " + mask + " marks nothing to repaint (every pixel is 0); the model "
+                    + "still paints the whole target half, and --paste-back keeps the target");
+        }
         try (ModelOptions.Loaded loaded = modelOptions.load(stages, System.out);
              TensorSource aeWeights = Checkpoints.open(ae)) {
             AutoEncoder autoEncoder = stages.time("load VAE", () -> new AutoEncoder(aeWeights, loaded.model().kernels()));
@@ -170,7 +196,7 @@ final class RefillCommand implements Callable<Integer> {
 
     private Tensor startingNoise(int[] shape) {
         if (noise == null) {
-            return TorchRandom.randn(seed, shape);
+            return TorchRandom.randn(seed == null ? 0 : seed, shape);
         }
         try (InputTensors in = new InputTensors(noise)) {
             return in.get("noise", shape);
@@ -194,7 +220,7 @@ final class RefillCommand implements Callable<Integer> {
         m.put("anyrefill.loras", String.join(", ", modelOptions.loras));
         m.put("anyrefill.lora-mode", modelOptions.loraMode);
         m.put("anyrefill.task", chosen == null ? "" : chosen.cliName());
-        m.put("anyrefill.seed", noise == null ? Long.toString(seed) : "noise from " + noise.getFileName());
+        m.put("anyrefill.seed", noise == null ? Long.toString(seed == null ? 0 : seed) : "noise from " + noise.getFileName());
         m.put("anyrefill.steps", Integer.toString(steps));
         m.put("anyrefill.guidance", String.format(Locale.ROOT, "%s", guidance));
         m.put("anyrefill.size", images.reference().dim(1) + "x" + images.reference().dim(2));

@@ -56,6 +56,9 @@ final class SampleCommand implements Callable<Integer> {
         if (steps < 1) {
             throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         }
+        OptionChecks.finite("--guidance", guidance);
+        Outputs.requireNotInput(out, inputs);
+        Outputs.requireWritable(out);
         Stages stages = new Stages(System.out);
         try (ModelOptions.Loaded loaded = modelOptions.load(stages, System.out);
              InputTensors in = new InputTensors(inputs)) {

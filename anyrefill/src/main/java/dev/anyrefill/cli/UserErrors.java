@@ -1,6 +1,6 @@
 package dev.anyrefill.cli;
 
-import dev.anyrefill.train.TrainStep;
+import dev.anyrefill.tensor.Finite;
 import dev.anyrefill.weights.WeightsException;
 
 import java.io.UncheckedIOException;
@@ -14,7 +14,7 @@ final class UserErrors {
     static boolean isUserError(Throwable e) {
         return e instanceof WeightsException || e instanceof IllegalArgumentException
                 || e instanceof UncheckedIOException || e instanceof NoSuchFileException
-                || e instanceof UserException || e instanceof TrainStep.NonFiniteException;
+                || e instanceof UserException || e instanceof Finite.NonFiniteException;
     }
 
     static String message(Throwable e) {

@@ -93,6 +93,7 @@ final class VaeCommand implements Runnable {
         @Override
         public Integer call() {
             Outputs.requireNotInput(out, image, options.ae);
+            Outputs.requireWritable(out);
             try (TensorSource source = Checkpoints.open(options.ae)) {
                 AutoEncoder ae = options.open(source);
                 Tensor pixels = ImageFiles.readImage(image);
@@ -127,6 +128,7 @@ final class VaeCommand implements Runnable {
         @Override
         public Integer call() {
             Outputs.requireNotInput(out, latent, options.ae);
+            Outputs.requireWritable(out);
             Tensor z;
             try (SafetensorsFile file = SafetensorsFile.open(latent)) {
                 if (!file.contains(tensor)) {

@@ -1,7 +1,7 @@
 package dev.anyrefill.image;
 
 import dev.anyrefill.tensor.Tensor;
-import dev.anyrefill.weights.SafetensorsWriter;
+import dev.anyrefill.weights.AtomicFiles;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.opencv_core.Mat;
 
@@ -42,7 +42,20 @@ public final class ImageFiles {
 
     /** The file's pixels as 8-bit RGB. */
     public static Pixels readRgb(Path file) {
-        byte[] bytes = readBytes(file);
+        try {
+            return decodeRgb(file, readBytes(file));
+        } catch (OutOfMemoryError e) {
+            throw new IllegalArgumentException(file + ": the image does not fit this JVM's heap ("
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB, -Xmx) once decoded");
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            String reason = String.valueOf(e.getMessage()).lines().filter(l -> !l.isBlank()).findFirst().orElse("");
+            throw new IllegalArgumentException(file + ": OpenCV cannot decode the image: " + reason.strip());
+        }
+    }
+
+    private static Pixels decodeRgb(Path file, byte[] bytes) {
         try (BytePointer encoded = new BytePointer(bytes);
              Mat buffer = new Mat(1, bytes.length, CV_8UC1, encoded);
              Mat bgr = imdecode(buffer, IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION);
@@ -239,23 +252,10 @@ public final class ImageFiles {
     }
 
     private static void writeAtomically(Path file, byte[] bytes) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = null;
         try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            Files.write(tmp, bytes);
-            SafetensorsWriter.moveIntoPlace(tmp, file);
+            AtomicFiles.write(file, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write the image: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the temporary file is gone or was renamed
-                }
-            }
         }
     }
 }

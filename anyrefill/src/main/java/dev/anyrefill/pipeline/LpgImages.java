@@ -18,8 +18,17 @@ import java.util.Locale;
  */
 public record LpgImages(Tensor reference, Tensor target, Tensor targetMask) {
 
+    /** The largest side of a half: beyond it the canvas's tensors would pass 2^31 floats in the VAE. */
+    public static final int MAX_SIDE = 8192;
+
     /** A size HxW, as {@code --size 512x512} gives it. */
     public record Size(int height, int width) {
+        public Size {
+            if (height < 1 || width < 1) {
+                throw new IllegalArgumentException("--size " + height + "x" + width + ": height and width must be positive");
+            }
+        }
+
         public static Size parse(String text) {
             String[] parts = text.toLowerCase(Locale.ROOT).split("x");
             try {
@@ -55,6 +64,12 @@ public record LpgImages(Tensor reference, Tensor target, Tensor targetMask) {
                     + " is " + tgt.size() + "; they must be the same size");
         }
         Size s = size != null ? size : new Size(ref.height(), ref.width());
+        if (s.height() > MAX_SIDE || s.width() > MAX_SIDE) {
+            throw new IllegalArgumentException(size != null
+                    ? "--size " + s + ": at most " + MAX_SIDE + " pixels a side"
+                    : reference + ": the reference is " + ref.size() + ", more than " + MAX_SIDE + " pixels a side; give "
+                    + "--size HxW to bring it down");
+        }
         int m = FillConditioning.MULTIPLE;
         if (s.height() % m != 0 || s.width() % m != 0) {
             throw new IllegalArgumentException(size != null

@@ -36,7 +36,7 @@ public final class RandomMasks {
     }
 
     /** The fraction of pixels set. */
-    static double cover(float[] mask) {
+    public static double cover(float[] mask) {
         double s = 0;
         for (float m : mask) {
             s += m;

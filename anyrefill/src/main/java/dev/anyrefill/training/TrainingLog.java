@@ -2,7 +2,7 @@ package dev.anyrefill.training;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.anyrefill.weights.SafetensorsWriter;
+import dev.anyrefill.weights.AtomicFiles;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -68,9 +68,9 @@ public final class TrainingLog implements AutoCloseable {
                     }
                 }
             }
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-            Files.write(tmp, lines.stream().map(l -> l.toJson().toString()).toList(), StandardCharsets.UTF_8);
-            SafetensorsWriter.moveIntoPlace(tmp, file);
+            StringBuilder kept = new StringBuilder();
+            lines.forEach(l -> kept.append(l.toJson()).append('\n'));
+            AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
             writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(file + ": cannot write the metrics: " + e.getMessage(), e);

@@ -1,6 +1,7 @@
 package dev.anyrefill.sampler;
 
 import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.tensor.Finite;
 import dev.anyrefill.tensor.Tensor;
 
 /**
@@ -44,6 +45,8 @@ public final class Euler {
                 throw new IllegalArgumentException("the model's velocity " + v + " does not match the image " + x);
             }
             k.axpyInPlace(x, (float) (tNext - t), v);
+            Finite.require(x, "denoising step " + (i + 1) + " of " + steps + ": the latent", "NaN or infinity in the "
+                    + "transformer's or a LoRA's weights, a LoRA weight far too large, or a non-finite guidance");
             listener.afterStep(i + 1, steps, t, tNext);
         }
         return x;

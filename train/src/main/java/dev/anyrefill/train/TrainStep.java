@@ -142,7 +142,7 @@ public final class TrainStep {
     }
 
     /** Training produced a NaN or an infinity: the message names the step and the tensor. */
-    public static final class NonFiniteException extends IllegalStateException {
+    public static final class NonFiniteException extends dev.anyrefill.tensor.Finite.NonFiniteException {
         public NonFiniteException(String message) {
             super(message);
         }

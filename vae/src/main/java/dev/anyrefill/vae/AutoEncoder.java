@@ -1,6 +1,7 @@
 package dev.anyrefill.vae;
 
 import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.tensor.Finite;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.TensorSource;
 import dev.anyrefill.weights.WeightsException;
@@ -76,6 +77,7 @@ public final class AutoEncoder {
         checkImage(image);
         Tensor moments = encoder.forward(kernels, image); // [2 z, h, w]
         Tensor mean = kernels.sliceRows(moments, 0, params.zChannels()); // the mean half
+        Finite.require(mean, "the AutoEncoder's encoding", "NaN or infinity in the encoder's weights or in the image");
         return affine(mean, params.scaleFactor(), -params.scaleFactor() * params.shiftFactor());
     }
 
@@ -89,7 +91,8 @@ public final class AutoEncoder {
                     + ", h, w], got " + Arrays.toString(z.shape()));
         }
         // z / scale + shift, the inverse of encode's scaling
-        return decoder.forward(kernels, affine(z, 1 / params.scaleFactor(), params.shiftFactor()));
+        Tensor image = decoder.forward(kernels, affine(z, 1 / params.scaleFactor(), params.shiftFactor()));
+        return Finite.require(image, "the AutoEncoder's decoded image", "NaN or infinity in the decoder's weights");
     }
 
     private void checkImage(Tensor image) {

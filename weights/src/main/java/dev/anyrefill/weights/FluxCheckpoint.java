@@ -29,6 +29,7 @@ public final class FluxCheckpoint implements TensorSource {
     private final Map<String, Tensor> assembled = new ConcurrentHashMap<>();
     private final Arena arena = Arena.ofShared();
     private final FluxConfig config;
+    private final java.util.List<String> warnings;
 
     private record Recipe(FluxLayout.Kind kind, String[] sources) {
     }
@@ -38,6 +39,12 @@ public final class FluxCheckpoint implements TensorSource {
         this.layout = FluxLayout.detect(source.origin(), source.names());
         this.recipes = Collections.unmodifiableMap(buildRecipes(source, layout));
         this.config = FluxConfig.infer(this);
+        this.warnings = FluxCompleteness.check(this, config);
+    }
+
+    /** What opening found odd but not wrong: tensors left over, a configuration of no FLUX.1 variant. */
+    public java.util.List<String> warnings() {
+        return warnings;
     }
 
     /** Opens a file, an index or a folder, and detects its layout. */

@@ -67,7 +67,7 @@ public final class SafetensorsFile implements TensorSource {
             MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, fileSize, arena);
             long headerLen = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
             if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > fileSize - 8) {
-                throw fail(path, "header length " + headerLen + " does not fit a file of "
+                throw fail(path, "header length " + Long.toUnsignedString(headerLen) + " does not fit a file of "
                         + fileSize + " bytes");
             }
             byte[] header = file.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
@@ -153,7 +153,9 @@ public final class SafetensorsFile implements TensorSource {
             if (e instanceof WeightsException we) {
                 throw we;
             }
-            throw fail(path, "header is not valid JSON (" + e.getMessage() + ")");
+            // Gson's messages end with advice for its own callers ("See https://...", "Use JsonReader..."): keep the fact
+            String reason = String.valueOf(e.getMessage()).split("\\. (See|Use) ")[0].split("\n")[0];
+            throw fail(path, "header is not valid JSON (" + reason + ")");
         }
     }
 

@@ -11,10 +11,8 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -60,11 +58,9 @@ public final class SafetensorsWriter {
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // keep the data section 8-byte aligned
-        Path dir = target.toAbsolutePath().getParent();
         Path tmp = null;
         try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            tmp = AtomicFiles.tempBeside(target);
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
                 out.write(len.array());
@@ -76,7 +72,7 @@ public final class SafetensorsWriter {
                     writeData(out, t, dtype);
                 }
             }
-            moveIntoPlace(tmp, target);
+            AtomicFiles.moveIntoPlace(tmp, target);
         } catch (IOException e) {
             throw new WeightsException(target + ": cannot write: " + e.getMessage(), e);
         } finally {
@@ -87,15 +83,6 @@ public final class SafetensorsWriter {
                     // the temp file is gone or unreachable; nothing else to clean
                 }
             }
-        }
-    }
-
-    /** Renames a finished temp file onto its target, atomically where the file system can. */
-    public static void moveIntoPlace(Path tmp, Path target) throws IOException {
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

@@ -84,7 +84,16 @@ public final class ShardedCheckpoint implements TensorSource {
         }
         Set<String> files = new LinkedHashSet<>();
         weightMap.entrySet().forEach(e -> files.add(e.getValue().getAsString()));
-        List<Path> shards = files.stream().map(f -> index.resolveSibling(f)).toList();
+        Path folder = index.toAbsolutePath().normalize().getParent();
+        List<Path> shards = new ArrayList<>();
+        for (String f : files) {
+            Path shard = folder.resolve(f).normalize();
+            if (Path.of(f).isAbsolute() || !shard.startsWith(folder)) {
+                throw new WeightsException(index + ": shard '" + f + "' lies outside the index's folder " + folder
+                        + "; an index names files beside it");
+            }
+            shards.add(shard);
+        }
         ShardedCheckpoint checkpoint = new ShardedCheckpoint(index.toString(), openAll(shards));
         for (Map.Entry<String, JsonElement> e : weightMap.entrySet()) {
             if (!checkpoint.contains(e.getKey())) {

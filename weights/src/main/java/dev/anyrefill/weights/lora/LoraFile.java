@@ -162,6 +162,18 @@ public final class LoraFile implements AutoCloseable {
             } else {
                 alpha = alphas.alpha(module, down.dim(0));
             }
+            if (down.dim(0) < 1) {
+                throw new WeightsException(origin + ": key '" + parts.get(Part.DOWN) + "' " + Arrays.toString(down.shape())
+                        + " has rank 0 (no rows): not a LoRA");
+            }
+            for (Map.Entry<Part, String> part : parts.entrySet()) {
+                if (part.getKey() != Part.ALPHA && dev.anyrefill.tensor.Finite.firstNonFinite(source.get(part.getValue())) >= 0) {
+                    throw new WeightsException(origin + ": key '" + part.getValue() + "' holds NaN or infinity");
+                }
+            }
+            if (!Double.isFinite(alpha)) {
+                throw new WeightsException(origin + ": key '" + parts.get(Part.ALPHA) + "' is " + alpha + ", not a finite alpha");
+            }
             if (target.swapHalves()) {
                 up = swapHalves(origin, parts.get(Part.UP), up);
                 bias = bias == null ? null : swapHalves(origin, parts.get(Part.UP_BIAS), bias);
