@@ -27,6 +27,10 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--tensors", description = "List every tensor's name, dtype and shape.")
     boolean tensors;
 
+    @Option(names = "--check", description = "Also read every value and report tensors holding NaN or infinity "
+            + "(a pass over the whole file: reads it from disk once).")
+    boolean check;
+
     @Override
     public Integer call() {
         for (Path file : files) {
@@ -43,6 +47,9 @@ final class InspectCommand implements Callable<Integer> {
                 } else {
                     Inspectors.describe(source, System.out);
                 }
+                if (check && !checkFinite(source)) {
+                    throw new IllegalArgumentException(file + ": holds NaN or infinity (see above)");
+                }
                 if (tensors) {
                     for (String name : source.names()) {
                         Tensor t = source.get(name);
@@ -52,6 +59,26 @@ final class InspectCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Every tensor's values, in its stored type: prints the non-finite ones and the read rate. */
+    private static boolean checkFinite(TensorSource source) {
+        long start = System.nanoTime();
+        long bytes = 0;
+        int bad = 0;
+        for (String name : source.names()) {
+            Tensor t = source.get(name);
+            bytes += t.size() * t.dtype().bytes();
+            long at = dev.anyrefill.tensor.Finite.firstNonFinite(t);
+            if (at >= 0) {
+                bad++;
+                System.out.println("  not finite: " + name + " (first at element " + at + ")");
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf(java.util.Locale.ROOT, "  check: %d of %d tensors hold NaN or infinity; read %.1f MB in %.2f s "
+                + "(%.2f GB/s)%n", bad, source.names().size(), bytes / 1e6, seconds, bytes / 1e9 / Math.max(seconds, 1e-9));
+        return bad == 0;
     }
 
     private static boolean isFluxTransformer(TensorSource source) {

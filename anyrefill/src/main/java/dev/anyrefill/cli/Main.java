@@ -68,6 +68,13 @@ public final class Main implements Runnable {
             }
             return UserErrors.isUserError(e) ? 2 : 1;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // the heap is what the user can change: say so in one line rather than a stack trace
+            System.err.println("anyrefill: out of memory: this JVM's heap is " + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MB; give more with ANYREFILL_JAVA_OPTS=-Xmx<size>, or a smaller --size, or --tile");
+            return 2;
+        }
     }
 }

@@ -143,7 +143,10 @@ final class RefillCommand implements Callable<Integer> {
         Outputs.requireWritable(out);
         if (saveCanvas != null) {
             Outputs.requireNotInput(saveCanvas, inputs);
-            Outputs.requireNotInput(saveCanvas, out);
+            if (saveCanvas.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException("--save-canvas " + saveCanvas + " and --out are the same file; the "
+                        + "canvas would replace the answer");
+            }
             Outputs.requireWritable(saveCanvas);
         }
         if (size != null) {

@@ -50,8 +50,14 @@ public final class ImageFiles {
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {
-            String reason = String.valueOf(e.getMessage()).lines().filter(l -> !l.isBlank()).findFirst().orElse("");
-            throw new IllegalArgumentException(file + ": OpenCV cannot decode the image: " + reason.strip());
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("CV_IO_MAX_IMAGE_PIXELS")) {
+                throw new IllegalArgumentException(file + ": the image has more pixels than OpenCV decodes "
+                        + "(CV_IO_MAX_IMAGE_PIXELS, 2^30)");
+            }
+            String reason = m.contains("error: ") ? m.substring(m.indexOf("error: ") + 7) : m;
+            throw new IllegalArgumentException(file + ": OpenCV cannot decode the image: "
+                    + reason.lines().findFirst().orElse("").strip());
         }
     }
 

@@ -16,13 +16,23 @@ public final class ProgressBar implements Euler.StepListener {
     private final boolean redraw;
     private final String label;
     private final int firstStep;
+    /** Off a terminal, at most one line per this many seconds (and the last step's). */
+    static final double LOG_INTERVAL_SECONDS = 5;
     private final long start = System.nanoTime();
+    private final java.util.function.LongSupplier clock;
+    private long lastLine = Long.MIN_VALUE;
 
     /**
      * @param firstStep the step count when the bar starts (a resumed run's), so the speed and
      *                  the time left count this run's steps only
      */
     public ProgressBar(PrintStream out, boolean redraw, String label, int firstStep) {
+        this(out, redraw, label, firstStep, System::nanoTime);
+    }
+
+    /** @param clock nanoseconds, for the pace of lines off a terminal (a test's clock) */
+    ProgressBar(PrintStream out, boolean redraw, String label, int firstStep, java.util.function.LongSupplier clock) {
+        this.clock = clock;
         this.out = out;
         this.redraw = redraw;
         this.label = label;
@@ -56,6 +66,11 @@ public final class ProgressBar implements Euler.StepListener {
         if (redraw) {
             out.print("\r" + bar + (step == steps ? System.lineSeparator() : ""));
         } else {
+            long now = clock.getAsLong();
+            if (step != steps && lastLine != Long.MIN_VALUE && now - lastLine < LOG_INTERVAL_SECONDS * 1e9) {
+                return; // a log of 100,000 steps gets a line every few seconds, not 100,000
+            }
+            lastLine = now;
             out.println(bar);
         }
         out.flush();

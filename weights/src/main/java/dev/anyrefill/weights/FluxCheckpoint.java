@@ -38,7 +38,14 @@ public final class FluxCheckpoint implements TensorSource {
         this.source = source;
         this.layout = FluxLayout.detect(source.origin(), source.names());
         this.recipes = Collections.unmodifiableMap(buildRecipes(source, layout));
-        this.config = FluxConfig.infer(this);
+        FluxCompleteness.requireNoHoles(this);
+        FluxCompleteness.requireFloatingPoint(this);
+        try {
+            this.config = FluxConfig.infer(this);
+        } catch (IndexOutOfBoundsException e) {
+            throw new WeightsException(source.origin() + ": tensors named as FLUX's do not have FLUX's shapes ("
+                    + e.getMessage() + ")");
+        }
         this.warnings = FluxCompleteness.check(this, config);
     }
 

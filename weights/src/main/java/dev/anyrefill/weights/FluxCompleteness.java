@@ -24,7 +24,6 @@ final class FluxCompleteness {
 
     /** Throws for what is missing or misshaped; returns the warnings (tensors left over, unknown variant). */
     static List<String> check(TensorSource w, FluxConfig c) {
-        requireNoHoles(w);
         Map<String, int[]> expected = FluxShapes.of(c);
         for (Map.Entry<String, int[]> e : expected.entrySet()) {
             String name = e.getKey();
@@ -36,11 +35,6 @@ final class FluxCompleteness {
             if (!Arrays.equals(info.shape(), e.getValue())) {
                 throw new WeightsException(w.origin() + ": tensor '" + name + "' has shape " + Arrays.toString(info.shape())
                         + ", this configuration needs " + Arrays.toString(e.getValue()));
-            }
-            DType t = info.dtype();
-            if (t != DType.F32 && t != DType.BF16 && t != DType.F16 && !t.name().startsWith("F8")) {
-                throw new WeightsException(w.origin() + ": tensor '" + name + "' is " + t + "; weights are F32, BF16, F16 "
-                        + "or FP8");
             }
         }
         List<String> warnings = new ArrayList<>();
@@ -59,7 +53,19 @@ final class FluxCompleteness {
         return warnings;
     }
 
-    private static void requireNoHoles(TensorSource w) {
+    /** Every tensor in a type the kernels read: F32, BF16, F16 or FP8 (an F64 or integer weight named). */
+    static void requireFloatingPoint(TensorSource w) {
+        for (String name : w.names()) {
+            DType t = w.get(name).dtype();
+            if (t != DType.F32 && t != DType.BF16 && t != DType.F16 && !t.name().startsWith("F8")) {
+                throw new WeightsException(w.origin() + ": tensor '" + name + "' is " + t + "; weights are F32, BF16, "
+                        + "F16 or FP8");
+            }
+        }
+    }
+
+    /** Blocks numbered 0..n-1 without holes (checked before the configuration is inferred from block 0). */
+    static void requireNoHoles(TensorSource w) {
         for (String kind : new String[]{"double", "single"}) {
             TreeSet<Integer> seen = new TreeSet<>();
             for (String n : w.names()) {

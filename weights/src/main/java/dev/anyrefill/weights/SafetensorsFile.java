@@ -154,8 +154,10 @@ public final class SafetensorsFile implements TensorSource {
                 throw we;
             }
             // Gson's messages end with advice for its own callers ("See https://...", "Use JsonReader..."): keep the fact
-            String reason = String.valueOf(e.getMessage()).split("\\. (See|Use) ")[0].split("\n")[0];
-            throw fail(path, "header is not valid JSON (" + reason + ")");
+            String reason = String.valueOf(e.getMessage()).split("\n")[0]
+                    .replaceAll("Use JsonReader\\.setStrictness\\([^)]*\\) to accept malformed JSON ", "malformed ")
+                    .replaceAll("\\s*See https?://\\S+", "");
+            throw fail(path, "header is not valid JSON (" + reason.strip() + ")");
         }
     }
 
