@@ -151,7 +151,9 @@ final class TransformerTraining {
             try (TrainingLog metricsLog = new TrainingLog(metrics, resumed)) {
                 TransformerTrainer trainer = new TransformerTrainer(flux, trained.params(), trained.grads(), adam,
                         schedule, data, o.loop(), checkpoints, metricsLog, samples, log);
-                Path last = stages.time("train", () -> trainer.run(out));
+                long start = System.nanoTime();
+                Path last = trainer.run(out); // its own progress bar: no stage heartbeat
+                log.printf(Locale.ROOT, "train: %.3f s%n", (System.nanoTime() - start) / 1e9);
                 log.println((isFull() ? "model: " : "LoRA: ") + last + "; metrics: " + metrics + "; loss curve: "
                         + TransformerTrainer.lossCurveOf(metrics));
             }

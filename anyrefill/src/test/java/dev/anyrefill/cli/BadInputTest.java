@@ -224,6 +224,14 @@ class BadInputTest {
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.err().contains("marks nothing to repaint"), r.err());
         assertTrue(r.err().contains("--seed 7 is not used"), r.err());
+        Path noGuidance = modified(Golden.tiny("flux-fill.safetensors"), "no-guidance.safetensors", t -> {
+            t.keySet().removeIf(n -> n.startsWith("guidance_in."));
+            t.put("some.stray.tensor", Tensor.zeros(2));
+        });
+        r = CliRun.of(refill(noGuidance, Golden.tiny("ae.safetensors")).toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("1 tensor(s) that no FLUX module reads, ignored: some.stray.tensor"), r.err());
+        assertTrue(r.err().contains("a Fill model (384 input channels) without guidance_in"), r.err());
         // the output's permissions are those of any new file here (the umask's), not a private temp file's
         Path plain = Files.createFile(tmp.resolve("plain"));
         assertEquals(PosixFilePermissions.toString(Files.getPosixFilePermissions(plain)),
