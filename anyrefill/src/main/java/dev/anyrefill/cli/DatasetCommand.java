@@ -1,0 +1,72 @@
+package dev.anyrefill.cli;
+
+import dev.anyrefill.dataset.Scenes;
+import dev.anyrefill.image.ImageFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code anyrefill dataset scenes}: procedural images for the miniature models' training and evaluation. */
+@Command(name = "dataset", mixinStandardHelpOptions = true, description = "Make procedural image datasets.",
+        subcommands = DatasetCommand.ScenesCommand.class)
+final class DatasetCommand implements Runnable {
+    /** Evaluation scenes have seeds from here on; training scenes below it: the two never overlap. */
+    static final long EVALUATION_SEEDS = 1_000_000_000L;
+
+    @Override
+    public void run() {
+        picocli.CommandLine.usage(this, System.out);
+    }
+
+    @Command(name = "scenes", mixinStandardHelpOptions = true,
+            description = "Procedural landscapes (sky, sun or moon, clouds, hills or mountains, water or a meadow with "
+                    + "trees and houses), one PNG per seed: scene-SEED.png.")
+    static final class ScenesCommand implements Callable<Integer> {
+        @Option(names = "--count", required = true, paramLabel = "N", description = "Number of scenes.")
+        int count;
+
+        @Option(names = "--size", defaultValue = "128", paramLabel = "PIXELS", description = "Side of each square scene (default: ${DEFAULT-VALUE}).")
+        int size;
+
+        @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "First seed within the split (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--split", defaultValue = "train", paramLabel = "train|eval",
+                description = "train: seeds S..S+N-1; eval: seeds 10^9 + S.., never those of training (default: ${DEFAULT-VALUE}).")
+        String split;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The folder to write.")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (count < 1 || seed < 0) {
+                throw new IllegalArgumentException("--count must be at least 1 and --seed at least 0");
+            }
+            long first = switch (split) {
+                case "train" -> seed;
+                case "eval" -> EVALUATION_SEEDS + seed;
+                default -> throw new IllegalArgumentException("--split '" + split + "': train or eval");
+            };
+            if (split.equals("train") && seed + count > EVALUATION_SEEDS) {
+                throw new IllegalArgumentException("--seed " + seed + " --count " + count + ": training seeds stay below "
+                        + EVALUATION_SEEDS + ", where evaluation seeds begin");
+            }
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new IllegalArgumentException(out + ": --out must be a folder");
+            }
+            Files.createDirectories(out);
+            for (long s = first; s < first + count; s++) {
+                ImageFiles.writePixels(out.resolve("scene-" + s + ".png"), Scenes.render(size, s),
+                        Map.of("Software", "anyrefill-jvm " + Main.VERSION, "anyrefill.scene-seed", Long.toString(s)));
+            }
+            System.out.println("wrote " + count + " " + size + "x" + size + " scenes (" + split + " seeds " + first + " to "
+                    + (first + count - 1) + ") into " + out);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.anyrefill.cli;
+
+import dev.anyrefill.image.ImageFiles;
+import dev.anyrefill.image.Pixels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Procedural scenes: the same seed gives the same bytes, the splits never share a seed, each scene has structure and colour. */
+class DatasetCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void scenesAreDeterministicVariedAndTheSplitsDisjoint() throws IOException {
+        assertEquals(0, CliRun.of("dataset", "scenes", "--count", "6", "--size", "64", "--out", tmp.resolve("a").toString()).exitCode());
+        assertEquals(0, CliRun.of("dataset", "scenes", "--count", "6", "--size", "64", "--out", tmp.resolve("b").toString()).exitCode());
+        assertEquals(0, CliRun.of("dataset", "scenes", "--count", "2", "--size", "64", "--split", "eval", "--out",
+                tmp.resolve("e").toString()).exitCode());
+        for (int s = 0; s < 6; s++) {
+            Path a = tmp.resolve("a/scene-" + s + ".png");
+            assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(tmp.resolve("b/scene-" + s + ".png")), "seed " + s);
+            Pixels p = ImageFiles.readRgb(a);
+            double[] stats = stats(p);
+            System.out.printf("scene %d: grey std %.1f, mean chroma %.1f (at least 15 and 8)%n", s, stats[0], stats[1]);
+            assertTrue(stats[0] > 15, "structure: grey levels vary");
+            assertTrue(stats[1] > 8, "colour: the channels differ");
+        }
+        assertTrue(Files.exists(tmp.resolve("e/scene-1000000000.png")), "evaluation seeds start at 10^9");
+        CliRun r = CliRun.of("dataset", "scenes", "--count", "10", "--seed", "999999995", "--out", tmp.resolve("x").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("training seeds stay below 1000000000"), r.err());
+    }
+
+    /** [std of grey, mean |channel - grey|] over the pixels. */
+    private static double[] stats(Pixels p) {
+        int n = p.height() * p.width();
+        double sum = 0;
+        double sumSq = 0;
+        double chroma = 0;
+        for (int i = 0; i < n; i++) {
+            int r = p.data()[3 * i] & 0xFF;
+            int g = p.data()[3 * i + 1] & 0xFF;
+            int b = p.data()[3 * i + 2] & 0xFF;
+            double grey = (r + g + b) / 3.0;
+            sum += grey;
+            sumSq += grey * grey;
+            chroma += (Math.abs(r - grey) + Math.abs(g - grey) + Math.abs(b - grey)) / 3;
+        }
+        double mean = sum / n;
+        return new double[]{Math.sqrt(sumSq / n - mean * mean), chroma / n};
+    }
+}
