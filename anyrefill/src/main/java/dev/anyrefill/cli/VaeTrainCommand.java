@@ -127,7 +127,7 @@ final class VaeTrainCommand implements Callable<Integer> {
                     split.get(0), split.get(1), new AutoEncoderTrainer.Loop(steps, batch, size, klWeight, maxGradNorm,
                     saveEvery, validateEvery, sampleEvery), run.seed,
                     step -> out.resolveSibling(CheckpointFiles.stem(out) + String.format("-step%06d.safetensors", step)),
-                    file -> save(file, weights, adam, meta, dtype), log,
+                    file -> save(file, weights, adam, meta, dtype, latentFactors(ae, split.get(0))), log,
                     sampleEvery > 0 ? out.resolveSibling(CheckpointFiles.stem(out) + "-reconstructions") : null, System.out);
             Path last = trainer.run(out);
             System.out.println("AutoEncoder: " + last + "; metrics: " + metricsFile);
@@ -196,6 +196,32 @@ final class VaeTrainCommand implements Callable<Integer> {
         return m;
     }
 
+    /**
+     * The latent's scale and shift as FLUX's were chosen: 1 / std and the mean of the encoder's
+     * means over the centre crops of (up to) 32 training images, so the transformer sees latents
+     * of unit variance around 0. Written into each saved file's metadata, where loading reads it.
+     */
+    private float[] latentFactors(AutoEncoder ae, List<Pixels> images) {
+        double sum = 0;
+        double sumSq = 0;
+        long n = 0;
+        AutoEncoderParams p = ae.params();
+        for (Pixels px : images.subList(0, Math.min(32, images.size()))) {
+            int y = (px.height() - size) / 2;
+            int x = (px.width() - size) / 2;
+            float[] z = ae.encode(ImageFiles.toTensor(dev.anyrefill.image.ImageOps.crop(px, y, x, size, size))).data();
+            for (float v : z) {
+                double raw = v / p.scaleFactor() + p.shiftFactor(); // undo encode's scaling: the encoder's mean
+                sum += raw;
+                sumSq += raw * raw;
+                n++;
+            }
+        }
+        double mean = sum / n;
+        double std = Math.sqrt(Math.max(1e-12, sumSq / n - mean * mean));
+        return new float[]{(float) (1 / std), (float) mean};
+    }
+
     private int resume(HeapWeights weights, AdamW adam, Map<String, String> meta) {
         Path state = CheckpointFiles.stateOf(run.resume);
         if (!java.nio.file.Files.isRegularFile(state)) {
@@ -211,9 +237,12 @@ final class VaeTrainCommand implements Callable<Integer> {
         return adam.steps();
     }
 
-    private static void save(Path file, HeapWeights weights, AdamW adam, Map<String, String> meta, DType dtype) {
+    private static void save(Path file, HeapWeights weights, AdamW adam, Map<String, String> meta, DType dtype,
+                             float[] factors) {
         Map<String, String> m = new LinkedHashMap<>(meta);
         m.put(TrainingState.STEPS, Integer.toString(adam.steps()));
+        m.put(AutoEncoderParams.SCALE_KEY, Float.toString(factors[0]));
+        m.put(AutoEncoderParams.SHIFT_KEY, Float.toString(factors[1]));
         TrainingState.save(CheckpointFiles.stateOf(file), weights.parameters(), adam, m);
         SafetensorsWriter.write(file, weights.parameters(), m, dtype);
     }

@@ -52,6 +52,14 @@ class VaeTrainCommandsTest {
         }
     }
 
+    private static double[] toDoubles(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
     private CliRun train(Path images, Path out, String... extra) {
         List<String> args = new ArrayList<>(List.of("vae", "train", "--images", images.toString(), "--out", out.toString(),
                 "--size", "32", "--batch", "2", "--lr", "1e-3", "--validation-split", "0.2"));
@@ -85,6 +93,16 @@ class VaeTrainCommandsTest {
                 "--out", z.toString());
         assertEquals(0, enc.exitCode(), enc.err());
         assertTrue(enc.out().contains("z [16, 6, 6]"), enc.out());
+        try (SafetensorsFile ae = SafetensorsFile.open(out); SafetensorsFile latent = SafetensorsFile.open(z)) {
+            float scale = Float.parseFloat(ae.metadata().get("anyrefill.scale_factor"));
+            float[] v = latent.get("z").toF32().data();
+            double mean = java.util.Arrays.stream(toDoubles(v)).average().orElseThrow();
+            double std = Math.sqrt(java.util.Arrays.stream(toDoubles(v)).map(x -> (x - mean) * (x - mean)).average().orElseThrow());
+            System.out.printf("vae train: measured latent scale %.4f; an encoded training image's latent: mean %.3f, "
+                    + "std %.3f (want about 0 and 1)%n", scale, mean, std);
+            assertTrue(scale > 0 && Float.isFinite(scale));
+            assertTrue(std > 0.5 && std < 2 && Math.abs(mean) < 1, "latents scaled to about unit variance");
+        }
     }
 
     @Test

@@ -100,7 +100,28 @@ public record AutoEncoderParams(int inChannels, int ch, int outCh, int[] chMult,
             }
         }
         return new AutoEncoderParams(inChannels, ch, outCh, chMult, numResBlocks, zChannels,
-                FLUX_SCALE_FACTOR, FLUX_SHIFT_FACTOR);
+                factor(source, SCALE_KEY, FLUX_SCALE_FACTOR), factor(source, SHIFT_KEY, FLUX_SHIFT_FACTOR));
+    }
+
+    /** Metadata keys of a latent scale and shift measured for this AutoEncoder (by {@code vae train}). */
+    public static final String SCALE_KEY = "anyrefill.scale_factor";
+    public static final String SHIFT_KEY = "anyrefill.shift_factor";
+
+    /** A factor from the file's metadata where {@code vae train} measured one, else FLUX.1's. */
+    private static float factor(TensorSource source, String key, float flux) {
+        String v = source.metadata().get(key);
+        if (v == null) {
+            return flux;
+        }
+        try {
+            float f = Float.parseFloat(v);
+            if (Float.isFinite(f)) {
+                return f;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new WeightsException(source.origin() + ": metadata " + key + " is '" + v + "', not a finite number");
     }
 
     /** How many of prefix0., prefix1., ... exist. */
