@@ -22,7 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code anyrefill vae encode|decode|memory}: the FLUX AutoEncoder on its own. */
+/** {@code anyrefill vae encode|decode|memory|train-step|train}: the FLUX AutoEncoder on its own, and its training. */
 @Command(name = "vae", mixinStandardHelpOptions = true,
         description = "Encode images to FLUX latents and decode them back with the AutoEncoder (ae.safetensors).",
         subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class, VaeMemoryCommand.class,
