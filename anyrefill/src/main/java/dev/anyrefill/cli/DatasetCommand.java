@@ -29,8 +29,9 @@ final class DatasetCommand implements Runnable {
         @Option(names = "--count", required = true, paramLabel = "N", description = "Number of scenes.")
         int count;
 
-        @Option(names = "--size", defaultValue = "128", paramLabel = "PIXELS", description = "Side of each square scene (default: ${DEFAULT-VALUE}).")
-        int size;
+        @Option(names = "--size", defaultValue = "128", paramLabel = "N|HxW",
+                description = "Side of each square scene, or HxW for another shape, e.g. 128x256 (default: ${DEFAULT-VALUE}).")
+        String size;
 
         @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "First seed within the split (default: ${DEFAULT-VALUE}).")
         long seed;
@@ -59,12 +60,14 @@ final class DatasetCommand implements Runnable {
             if (Files.exists(out) && !Files.isDirectory(out)) {
                 throw new IllegalArgumentException(out + ": --out must be a folder");
             }
+            dev.anyrefill.pipeline.LpgImages.Size hw = size.contains("x") ? dev.anyrefill.pipeline.LpgImages.Size.parse(size)
+                    : new dev.anyrefill.pipeline.LpgImages.Size(Integer.parseInt(size), Integer.parseInt(size));
             Files.createDirectories(out);
             for (long s = first; s < first + count; s++) {
-                ImageFiles.writePixels(out.resolve("scene-" + s + ".png"), Scenes.render(size, s),
+                ImageFiles.writePixels(out.resolve("scene-" + s + ".png"), Scenes.render(hw.height(), hw.width(), s),
                         Map.of("Software", "anyrefill-jvm " + Main.VERSION, "anyrefill.scene-seed", Long.toString(s)));
             }
-            System.out.println("wrote " + count + " " + size + "x" + size + " scenes (" + split + " seeds " + first + " to "
+            System.out.println("wrote " + count + " " + hw.width() + "x" + hw.height() + " scenes (" + split + " seeds " + first + " to "
                     + (first + count - 1) + ") into " + out);
             return 0;
         }

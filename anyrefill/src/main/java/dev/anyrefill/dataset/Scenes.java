@@ -25,12 +25,17 @@ public final class Scenes {
 
     /** The scene of this seed, size x size pixels. */
     public static Pixels render(int size, long seed) {
-        if (size < 16 || size > 4096) {
-            throw new IllegalArgumentException("scene size " + size + ": from 16 to 4096 pixels");
+        return render(size, size, seed);
+    }
+
+    /** The scene of this seed, height x width pixels (a panorama when wider than high). */
+    public static Pixels render(int height, int width, long seed) {
+        if (Math.min(height, width) < 16 || Math.max(height, width) > 4096) {
+            throw new IllegalArgumentException("scene size " + width + "x" + height + ": sides from 16 to 4096 pixels");
         }
         SplittableRandom rnd = new SplittableRandom(seed);
-        int s = size * SUPERSAMPLE;
-        Raster r = new Raster(s, s);
+        int s = height * SUPERSAMPLE;
+        Raster r = new Raster(width * SUPERSAMPLE, s);
         Palette p = Palette.pick(rnd);
         int horizon = (int) (s * rnd.nextDouble(0.5, 0.7));
         sky(r, p, horizon, rnd);
@@ -45,7 +50,7 @@ public final class Scenes {
         } else {
             meadow(r, p, horizon, rnd);
         }
-        return new Pixels(size, size, 3, r.downsampled(SUPERSAMPLE));
+        return new Pixels(height, width, 3, r.downsampled(SUPERSAMPLE));
     }
 
     /** The colours of a time of day. */
@@ -96,7 +101,7 @@ public final class Scenes {
     private static void sunOrMoon(Raster r, Palette p, int horizon, SplittableRandom rnd) {
         double cx = rnd.nextDouble(0.1, 0.9) * r.width;
         double cy = rnd.nextDouble(0.15, 0.8) * horizon;
-        double radius = r.width * rnd.nextDouble(0.04, 0.08);
+        double radius = Math.min(r.width, r.height) * rnd.nextDouble(0.04, 0.08);
         for (int y = 0; y < horizon; y++) {
             for (int x = 0; x < r.width; x++) {
                 double d = Math.hypot(x - cx, y - cy);
@@ -112,7 +117,7 @@ public final class Scenes {
         for (int c = 0; c < count; c++) {
             double cx = rnd.nextDouble() * r.width;
             double cy = rnd.nextDouble(0.1, 0.6) * horizon;
-            double w = r.width * rnd.nextDouble(0.08, 0.2);
+            double w = Math.min(r.width, r.height) * rnd.nextDouble(0.08, 0.2);
             double h = w * rnd.nextDouble(0.25, 0.45);
             int puffs = 3 + rnd.nextInt(4);
             for (int k = 0; k < puffs; k++) {

@@ -34,6 +34,11 @@ class DatasetCommandTest {
             assertTrue(stats[1] > 8, "colour: the channels differ");
         }
         assertTrue(Files.exists(tmp.resolve("e/scene-1000000000.png")), "evaluation seeds start at 10^9");
+        assertEquals(0, CliRun.of("dataset", "scenes", "--count", "1", "--size", "64x128", "--out",
+                tmp.resolve("w").toString()).exitCode());
+        Pixels wide = ImageFiles.readRgb(tmp.resolve("w/scene-0.png"));
+        assertEquals(128, wide.width(), "a panorama: width 128");
+        assertEquals(64, wide.height());
         CliRun r = CliRun.of("dataset", "scenes", "--count", "10", "--seed", "999999995", "--out", tmp.resolve("x").toString());
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("training seeds stay below 1000000000"), r.err());
