@@ -54,13 +54,24 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ae", required = true, paramLabel = "FILE", description = "FLUX AutoEncoder (ae.safetensors).")
     Path ae;
 
-    @Option(names = "--task", required = true, paramLabel = "TASK",
-            description = "The task (see refill --help); ref-inpainting draws random masks, every other task masks the whole target.")
+    @Option(names = "--task", paramLabel = "TASK",
+            description = "With --pairs: the task (see refill --help); ref-inpainting draws random masks, every other task "
+                    + "masks the whole target.")
     String task;
 
-    @Option(names = "--pairs", required = true, paramLabel = "DIR",
-            description = "NAME.ref.png + NAME.target.png (+ NAME.txt caption, NAME.mask.png), or a pairs.jsonl manifest.")
-    Path pairs;
+    static final class Data {
+        @Option(names = "--pairs", paramLabel = "DIR",
+                description = "NAME.ref.png + NAME.target.png (+ NAME.txt caption, NAME.mask.png), or a pairs.jsonl manifest.")
+        Path pairs;
+
+        @Option(names = "--images", paramLabel = "DIR",
+                description = "Single images instead of pairs: FLUX.Fill's own inpainting pretraining (random rectangle and "
+                        + "stroke, half, whole and outpainting masks; --masks-per-pair of them per image), for --full.")
+        Path images;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Data data;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The trained LoRA (.safetensors).")
     Path out;
@@ -183,7 +194,17 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Task t = Task.fromCliName(task);
+        if (data.pairs != null && task == null) {
+            throw new IllegalArgumentException("--pairs needs --task (the task the LoRA or model learns)");
+        }
+        if (data.images != null && (task != null || swap || sampleEvery > 0 || lossRegion.equals("target"))) {
+            throw new IllegalArgumentException("--images trains plain inpainting: --task, --swap, --sample-every and "
+                    + "--loss-region target are for --pairs");
+        }
+        if (data.images != null && text.embeddings == null) {
+            throw new IllegalArgumentException("--images has no captions: give --prompt-embeddings (one shared embedding)");
+        }
+        Task t = task == null ? null : Task.fromCliName(task);
         if (model == null && !full) {
             throw new IllegalArgumentException("--model is needed (a FLUX.1-Fill checkpoint), unless --full trains a new model");
         }
@@ -200,7 +221,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--caption-dropout with --prompt-embeddings needs --empty-prompt-embeddings "
                     + "(the empty prompt's embedding), or use --text-encoders");
         }
-        Path[] inputs = {model, ae, text.embeddings, emptyEmbeddings, run.resume, pairs};
+        Path[] inputs = {model, ae, text.embeddings, emptyEmbeddings, run.resume, data.pairs, data.images};
         Outputs.requireNotInput(out, inputs);
         Path metricsFile = run.metricsFile(out);
         Outputs.requireNotInput(metricsFile, inputs);
@@ -217,7 +238,7 @@ final class TrainCommand implements Callable<Integer> {
                         validateEvery, sampleEvery),
                 sampleEvery > 0 ? new TransformerTraining.Samples(samplePairs, sampleSteps, sampleGuidance) : null,
                 LoraWriter.Format.fromCliName(format), run.precision(), full && model == null ? newModel() : null);
-        new TransformerTraining(model, ae, pairs, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, run.resume,
+        new TransformerTraining(model, ae, data.pairs != null ? data.pairs : data.images, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, run.resume,
                 o, this, full, run.kernels()).run();
         return 0;
     }

@@ -22,6 +22,8 @@ import dev.anyrefill.train.TimestepSampler;
 import dev.anyrefill.train.TrainableLora;
 import dev.anyrefill.training.CaptionEmbeddings;
 import dev.anyrefill.training.CheckpointFiles;
+import dev.anyrefill.training.ImageFolder;
+import dev.anyrefill.training.SingleImageLatents;
 import dev.anyrefill.training.ContentHash;
 import dev.anyrefill.training.LatentCache;
 import dev.anyrefill.training.TransformerTrainer;
@@ -101,7 +103,13 @@ final class TransformerTraining {
 
     void run() {
         Stages stages = new Stages(log);
-        List<PairsFolder.Pair> all = stages.time("read pairs", () -> PairsFolder.read(pairsDir, textEncoders != null));
+        List<PairsFolder.Pair> all = stages.time(o.task() == null ? "list images" : "read pairs", () -> o.task() == null
+                ? ImageFolder.list(pairsDir).stream().map(f -> new PairsFolder.Pair(f.getFileName().toString(), f, f, null,
+                null)).toList()
+                : PairsFolder.read(pairsDir, textEncoders != null));
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException(pairsDir + ": no images (" + ImageFolder.EXTENSIONS + ")");
+        }
         try (TensorSource weights = stages.time("open model", this::openModel);
              TensorSource aeWeights = Checkpoints.open(ae)) {
             FluxCheckpoint checkpoint = weights instanceof FluxCheckpoint c ? c : FluxCheckpoint.of(weights);
@@ -111,8 +119,10 @@ final class TransformerTraining {
             RefillPipeline pipeline = new RefillPipeline(flux, autoEncoder, null); // checks the two fit
             Path cache = out.resolveSibling(CheckpointFiles.stem(out) + ".cache");
             List<List<PairsFolder.Pair>> split = split(all);
-            LatentCache latents = new LatentCache(cache, autoEncoder, new LatentCache.Settings(o.size(), o.swap(),
-                    o.task(), o.masksPerPair(), o.seed(), fingerprint(ae)), log);
+            java.util.function.Function<PairsFolder.Pair, LatentCache.Entry> latents = o.task() == null
+                    ? new SingleImageLatents(cache, autoEncoder, o.size(), o.masksPerPair(), o.seed(), fingerprint(ae), log)::get
+                    : new LatentCache(cache, autoEncoder, new LatentCache.Settings(o.size(), o.swap(), o.task(),
+                    o.masksPerPair(), o.seed(), fingerprint(ae)), log)::get;
             List<TrainingSet.Encoded> train = stages.time("latents of " + split.get(0).size() + " training pairs",
                     () -> encode(latents, split.get(0)));
             List<TrainingSet.Encoded> validation = stages.time("latents of " + split.get(1).size() + " validation pairs",
@@ -139,9 +149,9 @@ final class TransformerTraining {
                             + o.loop().steps());
                 }
             }
-            log.printf(Locale.ROOT, "training %s: %,d parameters, on %d pairs (%d held out), %d tokens per canvas, "
+            log.printf(Locale.ROOT, "training %s: %,d parameters, on %d %s (%d held out), %d tokens per canvas, "
                             + "timestep shift %.4g%n", trained.description(), count(trained.params()), train.size(),
-                    validation.size(), data.tokens(), shift);
+                    o.task() == null ? "images" : "pairs", validation.size(), data.tokens(), shift);
             SamplePanels samples = o.samples() == null ? null : new SamplePanels(pipeline, samplePairs(split),
                     captions, new SamplePanels.Settings(o.samples().steps(), o.samples().guidance(), o.seed(), o.size(),
                     o.swap(), o.task()), out.resolveSibling(CheckpointFiles.stem(out) + "-samples"));
@@ -233,10 +243,11 @@ final class TransformerTraining {
         return from.subList(0, Math.min(o.samples().pairs(), from.size()));
     }
 
-    private static List<TrainingSet.Encoded> encode(LatentCache cache, List<PairsFolder.Pair> pairs) {
+    private static List<TrainingSet.Encoded> encode(java.util.function.Function<PairsFolder.Pair, LatentCache.Entry> cache,
+                                                    List<PairsFolder.Pair> pairs) {
         List<TrainingSet.Encoded> out = new ArrayList<>();
         for (PairsFolder.Pair p : pairs) {
-            out.add(new TrainingSet.Encoded(p, cache.get(p)));
+            out.add(new TrainingSet.Encoded(p, cache.apply(p)));
         }
         return out;
     }
@@ -252,7 +263,7 @@ final class TransformerTraining {
         m.put("ss_network_alpha", fmt(o.alpha()));
         m.put("ss_base_model_version", "flux1");
         m.put("anyrefill.software", "anyrefill-jvm " + Main.VERSION);
-        m.put("anyrefill.task", o.task().cliName());
+        m.put("anyrefill.task", o.task() == null ? "inpainting (single images)" : o.task().cliName());
         m.put("anyrefill.rank", isFull() ? "full" : Integer.toString(o.rank()));
         m.put("anyrefill.alpha", isFull() ? "full" : fmt(o.alpha()));
         m.put("anyrefill.targets", isFull() ? "every weight" : o.targets().pattern());

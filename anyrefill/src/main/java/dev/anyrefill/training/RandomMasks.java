@@ -35,6 +35,47 @@ public final class RandomMasks {
         return Tensor.wrap(mask, 1, h, w);
     }
 
+    /**
+     * A mask of FLUX.Fill's own pretraining mix, for inpainting single images: rectangles and
+     * strokes as {@link #draw} (40 %), one half of the image, left, right, top or bottom (30 %:
+     * what an LPG canvas asks of the model), the whole image (15 %), or everything but a
+     * centred window (outpainting, 15 %).
+     */
+    public static Tensor fill(SplittableRandom rnd, int h, int w) {
+        double kind = rnd.nextDouble();
+        if (kind < 0.4) {
+            return draw(rnd, h, w);
+        }
+        float[] mask = new float[h * w];
+        if (kind < 0.7) {
+            int side = rnd.nextInt(4);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    boolean set = switch (side) {
+                        case 0 -> x < w / 2;
+                        case 1 -> x >= w / 2;
+                        case 2 -> y < h / 2;
+                        default -> y >= h / 2;
+                    };
+                    mask[y * w + x] = set ? 1 : 0;
+                }
+            }
+        } else if (kind < 0.85) {
+            java.util.Arrays.fill(mask, 1f);
+        } else {
+            double keep = rnd.nextDouble(0.3, 0.7);
+            int kh = (int) (h * keep);
+            int kw = (int) (w * keep);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    boolean inside = y >= (h - kh) / 2 && y < (h + kh) / 2 && x >= (w - kw) / 2 && x < (w + kw) / 2;
+                    mask[y * w + x] = inside ? 0 : 1;
+                }
+            }
+        }
+        return Tensor.wrap(mask, 1, h, w);
+    }
+
     /** The fraction of pixels set. */
     public static double cover(float[] mask) {
         double s = 0;

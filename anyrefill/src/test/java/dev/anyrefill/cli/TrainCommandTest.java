@@ -245,6 +245,28 @@ class TrainCommandTest {
         assertTrue(r.err().contains("full training is for small models, train a LoRA instead"), r.err());
     }
 
+    @Test
+    void fillPretrainingOnSingleImagesLowersTheValidationLoss() throws IOException {
+        Path out = tmp.resolve("fill/flux.safetensors");
+        List<String> args = new ArrayList<>(List.of("train", "--full", "--images", tmp.resolve("photos").toString(),
+                "--ae", Golden.tiny("ae.safetensors").toString(), "--prompt-embeddings",
+                Golden.tiny("expected.safetensors").toString(), "--out", out.toString(), "--steps", "30", "--lr", "1e-3",
+                "--validation-split", "0.25", "--validate-every", "30", "--masks-per-pair", "4"));
+        CliRun r = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("on 9 images (3 held out), 16 tokens per canvas"), r.out());
+        List<JsonObject> lines = metrics(tmp.resolve("fill/flux.metrics.jsonl"));
+        double before = lines.getFirst().get("val_loss").getAsDouble();
+        double after = lines.getLast().get("val_loss").getAsDouble();
+        System.out.printf("train --full --images: validation loss %.4f before, %.4f after 30 steps: ratio %.3f (must be "
+                + "below %.2f)%n", before, after, after / before, MAX_VAL_RATIO);
+        assertTrue(after < MAX_VAL_RATIO * before, before + " -> " + after);
+        args.addAll(List.of("--task", "colorization"));
+        r = CliRun.of(args.toArray(String[]::new));
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--images trains plain inpainting"), r.err());
+    }
+
     /** train --full on a new model of the golden model's shape, the base arguments' --model, rank and alpha left out. */
     private String[] full(Path out, String... extra) {
         List<String> args = new ArrayList<>(List.of("train", "--full", "--ae", Golden.tiny("ae.safetensors").toString(),

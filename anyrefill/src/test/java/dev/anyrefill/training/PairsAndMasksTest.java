@@ -68,6 +68,30 @@ class PairsAndMasksTest {
     }
 
     @Test
+    void fillMasksMixStrokesHalvesWholeImagesAndOutpainting() {
+        int strokes = 0;
+        int halves = 0;
+        int whole = 0;
+        int outpaint = 0;
+        for (int seed = 0; seed < 400; seed++) {
+            double c = RandomMasks.cover(RandomMasks.fill(new SplittableRandom(seed), 32, 48).data());
+            if (c == 0.5) {
+                halves++;
+            } else if (c == 1) {
+                whole++;
+            } else if (c > RandomMasks.MAX_COVER) {
+                outpaint++;
+            } else {
+                strokes++;
+                assertTrue(c >= RandomMasks.MIN_COVER, "strokes cover at least 20 %: " + c);
+            }
+        }
+        System.out.printf("fill masks of 400 seeds: %d strokes and rectangles, %d halves, %d whole, %d outpainting "
+                + "(expected about 160, 120, 60, 60)%n", strokes, halves, whole, outpaint);
+        assertTrue(strokes > 120 && halves > 90 && whole > 35 && outpaint > 35, "each kind of mask appears");
+    }
+
+    @Test
     void randomMasksCoverTwentyToSixtyPercentAndFollowTheSeed() {
         double lo = 1;
         double hi = 0;
