@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /** {@code anyrefill dataset scenes}: procedural images for the miniature models' training and evaluation. */
 @Command(name = "dataset", mixinStandardHelpOptions = true, description = "Make procedural image datasets.",
-        subcommands = DatasetCommand.ScenesCommand.class)
+        subcommands = {DatasetCommand.ScenesCommand.class, DatasetCommand.PromptsCommand.class})
 final class DatasetCommand implements Runnable {
     /** Evaluation scenes have seeds from here on; training scenes below it: the two never overlap. */
     static final long EVALUATION_SEEDS = 1_000_000_000L;
@@ -69,6 +69,47 @@ final class DatasetCommand implements Runnable {
             }
             System.out.println("wrote " + count + " " + hw.width() + "x" + hw.height() + " scenes (" + split + " seeds " + first + " to "
                     + (first + count - 1) + ") into " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "prompts", mixinStandardHelpOptions = true,
+            description = "Fixed random prompt embeddings for models without a text encoder (the miniature): "
+                    + "prompt-K.safetensors with txt [TOKENS, CONTEXT] and vec [VEC], standard normal, seeded.")
+    static final class PromptsCommand implements Callable<Integer> {
+        @Option(names = "--count", defaultValue = "1", paramLabel = "N", description = "Number of prompts (default: ${DEFAULT-VALUE}).")
+        int count;
+
+        @Option(names = "--tokens", defaultValue = "16", paramLabel = "L", description = "Text tokens per prompt (default: ${DEFAULT-VALUE}).")
+        int tokens;
+
+        @Option(names = "--context", defaultValue = "64", paramLabel = "N", description = "Width of txt, the model's context (default: ${DEFAULT-VALUE}).")
+        int context;
+
+        @Option(names = "--vec", defaultValue = "32", paramLabel = "N", description = "Width of vec (default: ${DEFAULT-VALUE}).")
+        int vec;
+
+        @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of prompt 0; prompt K uses S + K (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The folder to write.")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (count < 1 || tokens < 1 || context < 1 || vec < 1) {
+                throw new IllegalArgumentException("--count, --tokens, --context and --vec must be positive");
+            }
+            Files.createDirectories(out);
+            for (int k = 0; k < count; k++) {
+                java.util.Map<String, dev.anyrefill.tensor.Tensor> t = new java.util.LinkedHashMap<>();
+                t.put("txt", dev.anyrefill.sampler.TorchRandom.randnFloat32(seed + k, tokens, context));
+                t.put("vec", dev.anyrefill.sampler.TorchRandom.randnFloat32(seed + k + (1L << 32), vec));
+                dev.anyrefill.weights.SafetensorsWriter.write(out.resolve("prompt-" + k + ".safetensors"), t,
+                        Map.of("anyrefill.prompt", "random, seed " + (seed + k)), dev.anyrefill.tensor.DType.F32);
+            }
+            System.out.println("wrote " + count + " prompt embeddings (txt [" + tokens + ", " + context + "], vec [" + vec
+                    + "]) into " + out);
             return 0;
         }
     }

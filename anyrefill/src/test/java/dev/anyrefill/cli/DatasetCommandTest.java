@@ -44,6 +44,26 @@ class DatasetCommandTest {
         assertTrue(r.err().contains("training seeds stay below 1000000000"), r.err());
     }
 
+    @Test
+    void promptEmbeddingsAreSeededAndFitTheMiniature() {
+        Path dir = tmp.resolve("prompts");
+        assertEquals(0, CliRun.of("dataset", "prompts", "--count", "2", "--out", dir.toString()).exitCode());
+        try (var a = dev.anyrefill.weights.SafetensorsFile.open(dir.resolve("prompt-0.safetensors"));
+             var b = dev.anyrefill.weights.SafetensorsFile.open(dir.resolve("prompt-1.safetensors"))) {
+            assertArrayEquals(new int[]{16, 64}, a.get("txt").shape());
+            assertArrayEquals(new int[]{32}, a.get("vec").shape());
+            float[] x = a.get("txt").toF32().data();
+            double var = 0;
+            for (float v : x) {
+                var += v * v;
+            }
+            var /= x.length;
+            System.out.printf("prompts: txt variance %.3f (standard normal: 1 within 0.2)%n", var);
+            assertEquals(1, var, 0.2);
+            assertTrue(a.get("txt").toF32().data()[0] != b.get("txt").toF32().data()[0], "each prompt its own draw");
+        }
+    }
+
     /** [std of grey, mean |channel - grey|] over the pixels. */
     private static double[] stats(Pixels p) {
         int n = p.height() * p.width();
