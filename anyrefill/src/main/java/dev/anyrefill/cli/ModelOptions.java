@@ -34,7 +34,7 @@ final class ModelOptions {
 
     @Option(names = "--backend", defaultValue = Backends.JAVA, paramLabel = "NAME",
             description = "Where the arithmetic runs: java (default) or tornado (TornadoVM: needs TORNADOVM_HOME "
-                    + "and the kernels-tornado module, see README).")
+                    + "and the kernels-tornado module, see docs/tornadovm.md).")
     String backend;
 
     /** A model with its checkpoint and LoRA files, which stay open (mapped) while it is used. */

@@ -18,7 +18,7 @@ import java.util.Random;
  * layer), the tornado/java ratio, how close the two outputs are, and the host-device bytes of a
  * pass (with activations resident, the pass's inputs and its velocity, whatever the number of
  * blocks). A main, not a test (speed is not measured by unit tests); run it on the test class
- * path with TornadoVM's flags (see the README, "The TornadoVM backend").
+ * path with TornadoVM's flags (see docs/tornadovm.md).
  */
 public final class BlockBench {
     private BlockBench() {
