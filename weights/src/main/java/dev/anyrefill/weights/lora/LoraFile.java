@@ -94,6 +94,24 @@ public final class LoraFile implements AutoCloseable {
         if (source.names().isEmpty()) {
             throw new WeightsException(origin + ": holds no tensors, not a LoRA");
         }
+        Targets targets = new Targets(FluxLayout.diffusersRules(blockCount(source), blockCount(source)));
+        AlphaMetadata alphas = AlphaMetadata.parse(origin, source.metadata());
+        List<LoraModule> modules = new ArrayList<>();
+        LoraLayout layout = null;
+        String prefixSeen = null;
+        for (Map.Entry<String, Map<Part, String>> e : byModule(source).entrySet()) {
+            Placed placed = place(origin, e.getKey(), e.getValue(), targets);
+            modules.add(read(source, placed, alphas));
+            if (layout == null) { // the first module tells the layout and prefix the file uses
+                layout = placed.layout();
+                prefixSeen = placed.prefix().text();
+            }
+        }
+        return new LoraFile(source, layout, prefixSeen, Collections.unmodifiableList(modules));
+    }
+
+    /** Blocks the file's names reach (the diffusers rules are made for that many). */
+    private static int blockCount(TensorSource source) {
         int blocks = 0;
         for (String n : source.names()) {
             Matcher m = BLOCK_INDEX.matcher(n);
@@ -101,95 +119,101 @@ public final class LoraFile implements AutoCloseable {
                 blocks = Math.max(blocks, Integer.parseInt(m.group(1)) + 1);
             }
         }
-        Targets targets = new Targets(FluxLayout.diffusersRules(blocks, blocks));
+        return blocks;
+    }
 
-        // group the tensors by module, as the file names them
+    /** Step 1: the file's tensors grouped by module name (as the file writes it), each part by its suffix. */
+    private static Map<String, Map<Part, String>> byModule(TensorSource source) {
         Map<String, Map<Part, String>> byModule = new TreeMap<>();
         for (String key : source.names()) {
             Map.Entry<String, Part> suffix = SUFFIXES.entrySet().stream().filter(e -> key.endsWith(e.getKey()))
-                    .findFirst().orElseThrow(() -> new WeightsException(origin + ": key '" + key
+                    .findFirst().orElseThrow(() -> new WeightsException(source.origin() + ": key '" + key
                             + "' is not a LoRA tensor (expected lora_A/lora_B, lora_down/lora_up or alpha)"));
             String module = key.substring(0, key.length() - suffix.getKey().length());
             byModule.computeIfAbsent(module, m -> new java.util.EnumMap<>(Part.class)).put(suffix.getValue(), key);
         }
+        return byModule;
+    }
 
-        AlphaMetadata alphas = AlphaMetadata.parse(origin, source.metadata());
-        List<LoraModule> modules = new ArrayList<>();
-        LoraLayout layout = null;
-        String prefixSeen = null;
-        for (Map.Entry<String, Map<Part, String>> e : byModule.entrySet()) {
-            String module = e.getKey();
-            Map<Part, String> parts = e.getValue();
-            String anyKey = parts.values().iterator().next();
-            if (!parts.containsKey(Part.DOWN) || !parts.containsKey(Part.UP)) {
-                throw new WeightsException(origin + ": key '" + anyKey + "' has no matching "
-                        + (parts.containsKey(Part.DOWN) ? "lora_B/lora_up" : "lora_A/lora_down") + " weight");
-            }
-            Targets.Target target = null;
-            Prefix used = null;
-            for (Prefix p : PREFIXES) {
-                if (module.startsWith(p.text())) {
-                    target = targets.find(module.substring(p.text().length()), p.underscores());
-                    if (target != null) {
-                        used = p;
-                        break;
-                    }
+    /** A module of the file placed on a FLUX layer: its parts, the layer, the prefix that matched, the layout. */
+    private record Placed(String module, Map<Part, String> parts, Targets.Target target, Prefix prefix,
+                          LoraLayout layout) {
+    }
+
+    /** Step 2: the FLUX layer a module lands on, trying each known prefix; an error naming a key for none. */
+    private static Placed place(String origin, String module, Map<Part, String> parts, Targets targets) {
+        String anyKey = parts.values().iterator().next();
+        if (!parts.containsKey(Part.DOWN) || !parts.containsKey(Part.UP)) {
+            throw new WeightsException(origin + ": key '" + anyKey + "' has no matching "
+                    + (parts.containsKey(Part.DOWN) ? "lora_B/lora_up" : "lora_A/lora_down") + " weight");
+        }
+        for (Prefix p : PREFIXES) {
+            if (module.startsWith(p.text())) {
+                Targets.Target target = targets.find(module.substring(p.text().length()), p.underscores());
+                if (target != null) {
+                    LoraLayout layout = parts.get(Part.DOWN).endsWith(".lora_down.weight") ? LoraLayout.KOHYA
+                            : target.diffusersName() ? LoraLayout.PEFT : LoraLayout.BFL;
+                    return new Placed(module, parts, target, p, layout);
                 }
-            }
-            if (target == null) {
-                throw new WeightsException(origin + ": key '" + anyKey + "' matches no layer of a FLUX transformer");
-            }
-            Tensor down = source.get(parts.get(Part.DOWN));
-            Tensor up = source.get(parts.get(Part.UP));
-            if (down.rank() != 2 || up.rank() != 2 || up.dim(1) != down.dim(0)) {
-                throw new WeightsException(origin + ": key '" + parts.get(Part.UP) + "' " + Arrays.toString(up.shape())
-                        + " does not fit '" + parts.get(Part.DOWN) + "' " + Arrays.toString(down.shape())
-                        + " (expected B [out, rank] and A [rank, in])");
-            }
-            Tensor bias = parts.containsKey(Part.UP_BIAS) ? source.get(parts.get(Part.UP_BIAS)) : null;
-            if (bias != null && bias.size() != up.dim(0)) {
-                throw new WeightsException(origin + ": key '" + parts.get(Part.UP_BIAS) + "' " + Arrays.toString(bias.shape())
-                        + " does not fit '" + parts.get(Part.UP) + "' " + Arrays.toString(up.shape()));
-            }
-            double alpha;
-            if (parts.containsKey(Part.ALPHA)) {
-                Tensor a = source.get(parts.get(Part.ALPHA));
-                if (a.size() != 1) {
-                    throw new WeightsException(origin + ": key '" + parts.get(Part.ALPHA) + "' has shape "
-                            + Arrays.toString(a.shape()) + ", an alpha is one number");
-                }
-                alpha = a.getFloat(0);
-            } else {
-                alpha = alphas.alpha(module, down.dim(0));
-            }
-            if (down.dim(0) < 1) {
-                throw new WeightsException(origin + ": key '" + parts.get(Part.DOWN) + "' " + Arrays.toString(down.shape())
-                        + " has rank 0 (no rows): not a LoRA");
-            }
-            for (Map.Entry<Part, String> part : parts.entrySet()) {
-                if (part.getKey() != Part.ALPHA && dev.anyrefill.tensor.Finite.firstNonFinite(source.get(part.getValue())) >= 0) {
-                    throw new WeightsException(origin + ": key '" + part.getValue() + "' holds NaN or infinity");
-                }
-            }
-            if (!Double.isFinite(alpha)) {
-                throw new WeightsException(origin + ": key '" + parts.get(Part.ALPHA) + "' is " + alpha + ", not a finite alpha");
-            }
-            if (target.swapHalves()) {
-                up = swapHalves(origin, parts.get(Part.UP), up);
-                bias = bias == null ? null : swapHalves(origin, parts.get(Part.UP_BIAS), bias);
-            }
-            // FLUX's fused layers stack parts of `hidden` rows (q, k, v, then proj_mlp), hidden = in features
-            int rowOffset = target.part() * down.dim(1);
-            modules.add(new LoraModule(module, target.bflModule(), rowOffset, target.parts() > 1, down, up, bias, alpha,
-                    List.copyOf(parts.values())));
-            LoraLayout l = parts.get(Part.DOWN).endsWith(".lora_down.weight") ? LoraLayout.KOHYA
-                    : target.diffusersName() ? LoraLayout.PEFT : LoraLayout.BFL;
-            if (layout == null) {
-                layout = l;
-                prefixSeen = used.text();
             }
         }
-        return new LoraFile(source, layout, prefixSeen, Collections.unmodifiableList(modules));
+        throw new WeightsException(origin + ": key '" + anyKey + "' matches no layer of a FLUX transformer");
+    }
+
+    /** Step 3: the module's tensors, checked (shapes, rank, finite values, alpha) and put in BFL's row order. */
+    private static LoraModule read(TensorSource source, Placed placed, AlphaMetadata alphas) {
+        String origin = source.origin();
+        Map<Part, String> parts = placed.parts();
+        Tensor down = source.get(parts.get(Part.DOWN));
+        Tensor up = source.get(parts.get(Part.UP));
+        if (down.rank() != 2 || up.rank() != 2 || up.dim(1) != down.dim(0)) {
+            throw new WeightsException(origin + ": key '" + parts.get(Part.UP) + "' " + Arrays.toString(up.shape())
+                    + " does not fit '" + parts.get(Part.DOWN) + "' " + Arrays.toString(down.shape())
+                    + " (expected B [out, rank] and A [rank, in])");
+        }
+        if (down.dim(0) < 1) {
+            throw new WeightsException(origin + ": key '" + parts.get(Part.DOWN) + "' " + Arrays.toString(down.shape())
+                    + " has rank 0 (no rows): not a LoRA");
+        }
+        Tensor bias = parts.containsKey(Part.UP_BIAS) ? source.get(parts.get(Part.UP_BIAS)) : null;
+        if (bias != null && bias.size() != up.dim(0)) {
+            throw new WeightsException(origin + ": key '" + parts.get(Part.UP_BIAS) + "' " + Arrays.toString(bias.shape())
+                    + " does not fit '" + parts.get(Part.UP) + "' " + Arrays.toString(up.shape()));
+        }
+        for (Map.Entry<Part, String> part : parts.entrySet()) {
+            if (part.getKey() != Part.ALPHA && dev.anyrefill.tensor.Finite.firstNonFinite(source.get(part.getValue())) >= 0) {
+                throw new WeightsException(origin + ": key '" + part.getValue() + "' holds NaN or infinity");
+            }
+        }
+        double alpha = alpha(source, parts, alphas, placed.module(), down.dim(0));
+        Targets.Target target = placed.target();
+        if (target.swapHalves()) {
+            up = swapHalves(origin, parts.get(Part.UP), up);
+            bias = bias == null ? null : swapHalves(origin, parts.get(Part.UP_BIAS), bias);
+        }
+        // FLUX's fused layers stack parts of `hidden` rows (q, k, v, then proj_mlp), hidden = in features
+        int rowOffset = target.part() * down.dim(1);
+        return new LoraModule(placed.module(), target.bflModule(), rowOffset, target.parts() > 1, down, up, bias, alpha,
+                List.copyOf(parts.values()));
+    }
+
+    /** The module's alpha: its own tensor, else the file's metadata, else the rank (scale 1). */
+    private static double alpha(TensorSource source, Map<Part, String> parts, AlphaMetadata alphas, String module,
+                                int rank) {
+        if (!parts.containsKey(Part.ALPHA)) {
+            return alphas.alpha(module, rank);
+        }
+        Tensor a = source.get(parts.get(Part.ALPHA));
+        if (a.size() != 1) {
+            throw new WeightsException(source.origin() + ": key '" + parts.get(Part.ALPHA) + "' has shape "
+                    + Arrays.toString(a.shape()) + ", an alpha is one number");
+        }
+        double alpha = a.getFloat(0);
+        if (!Double.isFinite(alpha)) {
+            throw new WeightsException(source.origin() + ": key '" + parts.get(Part.ALPHA) + "' is " + alpha
+                    + ", not a finite alpha");
+        }
+        return alpha;
     }
 
     /** The rows of a diffusers norm_out LoRA reordered to BFL's (shift, scale) order. */
