@@ -29,8 +29,7 @@ final class Outputs {
         }
         Path dir = out.toAbsolutePath().getParent();
         try {
-            Files.createDirectories(dir);
-            Files.delete(Files.createTempFile(dir, ".anyrefill-write-check", ".tmp"));
+            Files.delete(dev.anyrefill.weights.AtomicFiles.tempBeside(out)); // as the output itself will be written
         } catch (IOException e) {
             throw new IllegalArgumentException(out + ": cannot write into " + dir + " (" + e + ")");
         }

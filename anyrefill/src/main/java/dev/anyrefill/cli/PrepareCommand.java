@@ -123,13 +123,7 @@ final class PrepareCommand implements Callable<Integer> {
         int w = p.width();
         int h = (int) Math.min(p.height(), Math.round((double) w * s.height() / s.width()));
         w = (int) Math.min(w, Math.round((double) h * s.width() / s.height()));
-        return ImageOps.crop(p, (p.height() - h) / 2, (p.width() - w) / 2, h, w);
-    }
-
-    private static String extension(Path p) {
-        String n = p.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot < 0 ? "" : n.substring(dot + 1).toLowerCase(Locale.ROOT);
+        return ImageOps.cropCentre(p, h, w);
     }
 
     private static String stem(Path p) {
@@ -139,7 +133,7 @@ final class PrepareCommand implements Callable<Integer> {
     }
 
     private static boolean isPng(Path p) {
-        return extension(p).equals("png");
+        return dev.anyrefill.training.ImageFolder.extension(p).equals("png");
     }
 
     private static Map<String, String> metadata(Task t) {

@@ -97,7 +97,7 @@ final class TransformerTraining {
     }
 
     /** What a run trains: the model, its trained parameters, where their gradients go, how they are written. */
-    private record Trained(FluxModel model, Map<String, Tensor> params, Gradients grads, CheckpointFiles.Writer writer,
+    private record Trained(Map<String, Tensor> params, Gradients grads, CheckpointFiles.Writer writer,
                            String description) {
     }
 
@@ -131,13 +131,14 @@ final class TransformerTraining {
                     ? CaptionEmbeddings.shared(embeddings, emptyEmbeddings, flux.config())
                     : CaptionEmbeddings.encoded(TextEncoderPaths.resolve(textEncoders, null, null, null, null), kernels,
                     all.stream().map(PairsFolder.Pair::caption).toList(), cache, flux.config(), log));
+            // the automatic shift needs the canvas's token count, which the set measures (and checks) first
             TrainingSet probe = new TrainingSet(train, validation, captions, draw(o.timesteps()), o.swap());
             double shift = o.shift() != null ? o.shift() : TrainCommand.autoShift(probe.tokens());
             TimestepSampler timesteps = new TimestepSampler(o.timesteps().kind(), o.timesteps().scale(),
                     o.timesteps().mean(), shift);
             TrainingSet data = new TrainingSet(train, validation, captions, draw(timesteps), o.swap());
 
-            Trained trained = o.newModel() != null || isFull() ? full(flux, (HeapWeights) weights) : lora(flux);
+            Trained trained = isFull() ? full((HeapWeights) weights) : lora(flux);
             AdamW adam = new AdamW(o.adam());
             CheckpointFiles checkpoints = new CheckpointFiles(out, trained.params(), adam, trained.writer(),
                     metadata(shift));
@@ -194,15 +195,15 @@ final class TransformerTraining {
         lora.attach(flux);
         Gradients grads = Gradients.loraOnly();
         lora.register(grads);
-        return new Trained(flux, lora.parameters(), grads,
+        return new Trained(lora.parameters(), grads,
                 (file, meta) -> LoraWriter.write(file, lora, o.format(), o.precision(), meta),
                 lora.modules().size() + " LoRA modules (rank " + o.rank() + ", alpha " + o.alpha()
                         + "; the model stays frozen)");
     }
 
-    private Trained full(FluxModel flux, HeapWeights weights) {
+    private Trained full(HeapWeights weights) {
         Map<String, Tensor> params = weights.parameters();
-        return new Trained(flux, params, new Gradients(name -> true),
+        return new Trained(params, new Gradients(name -> true),
                 (file, meta) -> SafetensorsWriter.write(file, params, meta, o.precision()),
                 "every weight of the transformer (F32 master weights)");
     }
@@ -221,10 +222,7 @@ final class TransformerTraining {
 
     /** [training pairs, validation pairs]: the held-out ones drawn by the seed, at least one when a split is asked. */
     private List<List<PairsFolder.Pair>> split(List<PairsFolder.Pair> all) {
-        int held = (int) Math.round(o.validationSplit() * all.size());
-        if (o.validationSplit() > 0 && held == 0 && all.size() > 1) {
-            held = 1;
-        }
+        int held = TrainingSet.heldOut(all.size(), o.validationSplit());
         int[] order = TrainingSet.shuffle(all.size(), o.seed() ^ 0x5EED5EEDL);
         boolean[] isHeld = new boolean[all.size()];
         for (int i = 0; i < held; i++) {

@@ -173,10 +173,7 @@ final class VaeTrainCommand implements Callable<Integer> {
             }
             all.add(px);
         }
-        int held = (int) Math.round(validationSplit * all.size());
-        if (validationSplit > 0 && held == 0 && all.size() > 1) {
-            held = 1;
-        }
+        int held = TrainingSet.heldOut(all.size(), validationSplit);
         int[] order = TrainingSet.shuffle(all.size(), run.seed ^ 0x5EED5EEDL);
         List<Pixels> train = new ArrayList<>();
         List<Pixels> validation = new ArrayList<>();
@@ -207,9 +204,7 @@ final class VaeTrainCommand implements Callable<Integer> {
         long n = 0;
         AutoEncoderParams p = ae.params();
         for (Pixels px : images.subList(0, Math.min(32, images.size()))) {
-            int y = (px.height() - size) / 2;
-            int x = (px.width() - size) / 2;
-            float[] z = ae.encode(ImageFiles.toTensor(dev.anyrefill.image.ImageOps.crop(px, y, x, size, size))).data();
+            float[] z = ae.encode(ImageFiles.toTensor(dev.anyrefill.image.ImageOps.cropCentre(px, size, size))).data();
             for (float v : z) {
                 double raw = v / p.scaleFactor() + p.shiftFactor(); // undo encode's scaling: the encoder's mean
                 sum += raw;

@@ -89,6 +89,11 @@ public final class ImageOps {
         return run(greyPixels, (a, b) -> cvtColor(a, b, COLOR_GRAY2RGB));
     }
 
+    /** The centred h x w region of {@code in}. */
+    public static Pixels cropCentre(Pixels in, int h, int w) {
+        return crop(in, (in.height() - h) / 2, (in.width() - w) / 2, h, w);
+    }
+
     /** The h x w region of {@code in} from row y, column x (inside the image). */
     public static Pixels crop(Pixels in, int y, int x, int h, int w) {
         if (y < 0 || x < 0 || y + h > in.height() || x + w > in.width()) {

@@ -183,7 +183,7 @@ public final class AutoEncoderTrainer {
     }
 
     private Pixels centre(Pixels p) {
-        return ImageOps.crop(p, (p.height() - loop.size()) / 2, (p.width() - loop.size()) / 2, loop.size(), loop.size());
+        return ImageOps.cropCentre(p, loop.size(), loop.size());
     }
 
     private static Pixels mirrored(Pixels p) {

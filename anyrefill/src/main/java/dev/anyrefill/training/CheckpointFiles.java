@@ -59,9 +59,7 @@ public final class CheckpointFiles {
 
     /** The training state beside a LoRA checkpoint. */
     public static Path stateOf(Path lora) {
-        String name = lora.getFileName().toString();
-        String stem = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
-        return lora.resolveSibling(stem + ".state.safetensors");
+        return lora.resolveSibling(stem(lora) + ".state.safetensors");
     }
 
     /** The checkpoint after {@code step} updates, before the end. */

@@ -26,7 +26,8 @@ public final class ImageFolder {
         }
     }
 
-    static String extension(Path p) {
+    /** The file name's extension, lower case ("" for none). */
+    public static String extension(Path p) {
         String n = p.getFileName().toString();
         int dot = n.lastIndexOf('.');
         return dot < 0 ? "" : n.substring(dot + 1).toLowerCase(Locale.ROOT);

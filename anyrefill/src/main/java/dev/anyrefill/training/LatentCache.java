@@ -36,6 +36,15 @@ public final class LatentCache {
 
     /** A pair's latents on disk, with the canvas size they were made at. */
     public record Entry(Path file, int height, int halfWidth, int masks) {
+        /** An entry written earlier, described by its file's metadata. */
+        static Entry cached(Path file) {
+            try (SafetensorsFile f = SafetensorsFile.open(file)) {
+                Map<String, String> m = f.metadata();
+                return new Entry(file, Integer.parseInt(m.get("height")), Integer.parseInt(m.get("half_width")),
+                        Integer.parseInt(m.get("masks")));
+            }
+        }
+
         /** The clean canvas latent [N, 64]. */
         public Tensor x0() {
             return read("x0");
@@ -79,14 +88,7 @@ public final class LatentCache {
             key.text(settings.masksPerPair() + " masks, seed " + settings.seed() + ", pair " + pair.name());
         }
         Path file = dir.resolve("latents-" + key.hex() + ".safetensors");
-        if (Files.exists(file)) {
-            try (SafetensorsFile f = SafetensorsFile.open(file)) {
-                Map<String, String> m = f.metadata();
-                return new Entry(file, Integer.parseInt(m.get("height")), Integer.parseInt(m.get("half_width")),
-                        Integer.parseInt(m.get("masks")));
-            }
-        }
-        return encode(pair, file, randomMasks);
+        return Files.exists(file) ? Entry.cached(file) : encode(pair, file, randomMasks);
     }
 
     private Entry encode(PairsFolder.Pair pair, Path file, boolean randomMasks) {

@@ -9,7 +9,6 @@ import dev.anyrefill.sampler.Packing;
 import dev.anyrefill.tensor.DType;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.vae.AutoEncoder;
-import dev.anyrefill.weights.SafetensorsFile;
 import dev.anyrefill.weights.SafetensorsWriter;
 
 import java.io.PrintStream;
@@ -51,11 +50,7 @@ public final class SingleImageLatents {
                 .text(masksPerImage + " masks, seed " + seed + ", image " + image.name()).text(aeFingerprint);
         Path file = dir.resolve("image-" + key.hex() + ".safetensors");
         if (Files.exists(file)) {
-            try (SafetensorsFile f = SafetensorsFile.open(file)) {
-                Map<String, String> m = f.metadata();
-                return new LatentCache.Entry(file, Integer.parseInt(m.get("height")), Integer.parseInt(m.get("half_width")),
-                        Integer.parseInt(m.get("masks")));
-            }
+            return LatentCache.Entry.cached(file);
         }
         Pixels px = ImageFiles.readRgb(image.target());
         if (size != null) {

@@ -121,6 +121,12 @@ public final class TrainingSet {
         return w;
     }
 
+    /** How many of n items a validation split holds out: the fraction rounded, at least one when asked for any. */
+    public static int heldOut(int n, double fraction) {
+        int held = (int) Math.round(fraction * n);
+        return fraction > 0 && held == 0 && n > 1 ? 1 : held;
+    }
+
     /** A Fisher-Yates permutation of 0..n-1 from a seed. */
     public static int[] shuffle(int n, long seed) {
         int[] order = new int[n];

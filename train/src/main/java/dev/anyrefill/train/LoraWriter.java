@@ -6,7 +6,6 @@ import dev.anyrefill.weights.FluxLayout;
 import dev.anyrefill.weights.SafetensorsWriter;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -86,7 +85,7 @@ public final class LoraWriter {
                     case SAME -> b;
                     case SWAP_HALVES -> swapHalves(b);
                     // the parts of a fused layer are `in` rows each, the last takes the rest (linear1's MLP)
-                    case CONCAT_ROWS -> rows(b, p * in, p == parts.size() - 1 ? b.dim(0) : (p + 1) * in);
+                    case CONCAT_ROWS -> b.sliceRows(p * in, p == parts.size() - 1 ? b.dim(0) : (p + 1) * in);
                 };
                 out.put("transformer." + parts.get(p) + ".lora_A.weight", m.a());
                 out.put("transformer." + parts.get(p) + ".lora_B.weight", partB);
@@ -126,11 +125,6 @@ public final class LoraWriter {
             a[i] *= s;
         }
         return Tensor.wrap(a, t.shape());
-    }
-
-    private static Tensor rows(Tensor t, int from, int to) {
-        int cols = t.dim(1);
-        return Tensor.wrap(Arrays.copyOfRange(t.data(), from * cols, to * cols), to - from, cols);
     }
 
     private static Tensor swapHalves(Tensor t) {
