@@ -3,7 +3,7 @@ package dev.anyrefill.cli;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.image.ImageFiles;
 import dev.anyrefill.image.Pixels;
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.pipeline.Canvas;
 import dev.anyrefill.pipeline.LpgImages;
@@ -58,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
                 + "have UNTRAINED random weights from a fixed seed; the pictures show the pipeline working, "
                 + "not image quality.");
         Stages stages = new Stages(System.out);
-        Kernels kernels = new JavaKernels();
+        Kernels kernels = Backends.java();
         try (SyntheticWeights transformer = MiniatureModel.transformer();
              SyntheticWeights aeWeights = MiniatureModel.autoEncoder()) {
             FluxModel model = stages.time("build model", () -> new FluxModel(FluxCheckpoint.of(transformer), kernels));

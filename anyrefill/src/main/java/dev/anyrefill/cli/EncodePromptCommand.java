@@ -1,6 +1,6 @@
 package dev.anyrefill.cli;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.tensor.DType;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.text.PromptEncoder;
@@ -50,7 +50,7 @@ final class EncodePromptCommand implements Callable<Integer> {
     public Integer call() {
         TextEncoderPaths paths = TextEncoderPaths.resolve(dir, t5, clip, t5Tokenizer, clipTokenizer);
         Outputs.requireNotInput(out, paths.t5(), paths.clip());
-        PromptEncoder.Embeddings e = new PromptEncoder(paths, t5Length).encode(new JavaKernels(), prompt);
+        PromptEncoder.Embeddings e = new PromptEncoder(paths, t5Length).encode(Backends.java(), prompt);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("txt", e.txt());
         tensors.put("vec", e.vec());

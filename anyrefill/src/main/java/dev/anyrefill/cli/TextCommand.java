@@ -1,6 +1,6 @@
 package dev.anyrefill.cli;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.text.clip.ClipTextModel;
@@ -47,7 +47,7 @@ final class TextCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--mask has " + mask.length + " values for " + ids.length + " ids");
         }
         Outputs.requireNotInput(out, weights);
-        Kernels k = new JavaKernels();
+        Kernels k = Backends.java();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         if (kind.equals("t5")) {
             try (T5Encoder t5 = T5Encoder.open(weights)) {

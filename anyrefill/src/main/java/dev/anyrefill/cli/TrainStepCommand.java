@@ -3,7 +3,7 @@ package dev.anyrefill.cli;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Gradients;
 import dev.anyrefill.kernels.Backends;
-import dev.anyrefill.kernels.JavaKernels;
+
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.pipeline.Stages;
 import dev.anyrefill.tensor.Tensor;
@@ -124,7 +124,7 @@ final class TrainStepCommand implements Callable<Integer> {
             System.out.println("backend " + backend + ": its backward kernels do not exist yet, so training runs "
                     + "forward and backward on the Java kernels");
         }
-        return new JavaKernels();
+        return Backends.java();
     }
 
     private static Tensor copy(Tensor t) {

@@ -1,11 +1,11 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.kernels.Backends;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.image.ImageFiles;
 import dev.anyrefill.image.Pixels;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.training.SyntheticPhotos;
@@ -331,7 +331,7 @@ class TrainCommandTest {
 
     private Map<String, int[]> linearShapes() {
         try (FluxCheckpoint c = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"))) {
-            FluxModel m = new FluxModel(c, new JavaKernels());
+            FluxModel m = new FluxModel(c, Backends.java());
             return m.linears().values().stream().collect(Collectors.toMap(l -> l.name(),
                     l -> new int[]{l.outFeatures(), l.inFeatures()}));
         }

@@ -1,6 +1,6 @@
 package dev.anyrefill.pipeline;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.vae.AutoEncoder;
@@ -16,7 +16,7 @@ class FillConditioningTest {
     void imgCondFromTheCanvasFiles() {
         try (SafetensorsFile ae = SafetensorsFile.open(Golden.tiny("ae.safetensors"));
              SafetensorsFile expected = Golden.expected()) {
-            AutoEncoder autoEncoder = new AutoEncoder(ae, new JavaKernels());
+            AutoEncoder autoEncoder = new AutoEncoder(ae, Backends.java());
             Tensor imgCond = FillConditioning.fromFiles(autoEncoder, Golden.tiny("canvas.png"),
                     Golden.tiny("canvas-mask.png"), false, null);
             Golden.assertClose("img_cond", imgCond, expected.get("img_cond"));
@@ -36,7 +36,7 @@ class FillConditioningTest {
     @Test
     void maskOfAnotherSizeIsRefused() {
         try (SafetensorsFile ae = SafetensorsFile.open(Golden.tiny("ae.safetensors"))) {
-            AutoEncoder autoEncoder = new AutoEncoder(ae, new JavaKernels());
+            AutoEncoder autoEncoder = new AutoEncoder(ae, Backends.java());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
                     FillConditioning.fromFiles(autoEncoder, Golden.tiny("canvas.png"), Golden.tiny("target-mask.png"), false, null));
             assertTrue(e.getMessage().contains("target-mask.png") && e.getMessage().contains("same size"), e.getMessage());

@@ -129,7 +129,7 @@ public final class FluxModel {
             record(trace, "pe", pe);
 
             for (int i = 0; i < doubleBlocks.size(); i++) {
-                try (Kernels.Scope block = k.scope(img, txt)) {
+                try (Kernels.Scope block = k.scopeFreeing("double_blocks." + i, img, txt)) {
                     Tensor[] out = doubleBlocks.get(i).forward(k, img, txt, vec, pe);
                     img = block.keep(out[0]);
                     txt = block.keep(out[1]);
@@ -140,7 +140,7 @@ public final class FluxModel {
             int lt = txt.dim(0);
             Tensor x = k.concatRows(txt, img);                                // [Lt + Li, hidden]
             for (int i = 0; i < singleBlocks.size(); i++) {
-                try (Kernels.Scope block = k.scope(x)) {
+                try (Kernels.Scope block = k.scopeFreeing("single_blocks." + i, x)) {
                     x = block.keep(singleBlocks.get(i).forward(k, x, vec, pe));
                 }
                 record(trace, "trace.single_blocks." + i, x);
@@ -240,9 +240,8 @@ public final class FluxModel {
      * its scope may free it.
      */
     private static void record(Trace trace, String name, Tensor value) {
-        if (trace != Trace.NONE) {
-            value.data();
-            trace.record(name, value);
+        if (trace != Trace.NONE) { // a copy: the value's scope may free it before the trace is read
+            trace.record(name, Tensor.wrap(value.data().clone(), value.shape()));
         }
     }
 

@@ -112,14 +112,17 @@ public final class Linear {
         if (x.cols() != inFeatures()) {
             throw new IllegalArgumentException(name + ": input " + x + " does not fit weight " + weight);
         }
-        if (adapters.isEmpty()) {
-            return k.linear(x, weight(), bias(), act);
+        // a scope named after the layer: a device backend names its launches after it
+        try (Kernels.Scope layer = k.scope(name)) {
+            if (adapters.isEmpty()) {
+                return layer.keep(k.linear(x, weight(), bias(), act));
+            }
+            Tensor h = k.linear(x, weight(), bias(), Activation.NONE);
+            for (LoraAdapter a : adapters) {
+                h = a.addTo(k, x, h);
+            }
+            return layer.keep(act == Activation.NONE ? h : k.activation(h, act));
         }
-        Tensor h = k.linear(x, weight(), bias(), Activation.NONE);
-        for (LoraAdapter a : adapters) {
-            h = a.addTo(k, x, h);
-        }
-        return act == Activation.NONE ? h : k.activation(h, act);
     }
 
     /**

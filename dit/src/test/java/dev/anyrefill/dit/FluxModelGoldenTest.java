@@ -1,6 +1,6 @@
 package dev.anyrefill.dit;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.testing.GoldenFile;
@@ -38,7 +38,7 @@ class FluxModelGoldenTest {
     @Test
     void blocksGivenTheReferenceVec() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             Map<String, Tensor> trace = new HashMap<>();
             Tensor img = model.kernels().concatColumns(expected.get("img_packed").toF32(),
                     expected.get("img_cond").toF32());
@@ -54,7 +54,7 @@ class FluxModelGoldenTest {
     @ValueSource(strings = {"flux-fill.safetensors", "flux-fill-diffusers.safetensors"})
     void forwardMatchesReference(String file) {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(file))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             Map<String, Tensor> trace = new HashMap<>();
             Tensor velocity = FluxGolden.forward(model, expected, trace::put);
             Golden.assertClose(file + " forward.vec", trace.get("vec"), expected.get("forward.vec"));

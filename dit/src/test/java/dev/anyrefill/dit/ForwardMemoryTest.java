@@ -1,6 +1,6 @@
 package dev.anyrefill.dit;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.weights.FluxCheckpoint;
@@ -24,7 +24,7 @@ class ForwardMemoryTest {
     void oneForwardAllocatesLessThanAnF32CopyOfTheWeights() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
              SafetensorsFile expected = Golden.expected()) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             long weightBytes = 0;
             long params = 0;
             for (String name : ckpt.names()) {

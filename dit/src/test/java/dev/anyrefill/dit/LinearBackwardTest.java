@@ -1,6 +1,6 @@
 package dev.anyrefill.dit;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Tolerance 2e-3 relative to the gradient's rms (the layer is linear in each input).
  */
 class LinearBackwardTest {
-    private final Kernels k = new JavaKernels();
+    private final Kernels k = Backends.java();
     private final Random rnd = new Random(3);
 
     @Test

@@ -1,6 +1,6 @@
 package dev.anyrefill.dit;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
@@ -39,7 +39,7 @@ class LoraGoldenTest {
     void forwardWithLoraMatchesReference(String modelFile, String loraFile, double weight, LoraMode mode) {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(modelFile));
              LoraFile lora = LoraFile.open(Golden.tiny(loraFile))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             String report = Loras.apply(model, List.of(new Loras.Weighted(lora, weight)), mode);
             System.out.println(loraFile + ": " + report);
             assertTrue(report.startsWith("applied " + lora.tensorCount() + " of " + lora.tensorCount() + " "), report);
@@ -62,7 +62,7 @@ class LoraGoldenTest {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
              LoraFile first = LoraFile.open(Golden.tiny("lora-bfl.safetensors"));
              LoraFile other = LoraFile.open(second)) {
-            FluxModel handMerged = new FluxModel(ckpt, new JavaKernels());
+            FluxModel handMerged = new FluxModel(ckpt, Backends.java());
             // W0 + 0.5 * (4/4) B1 A1 + 0.8 * (1/2) B2 A2, by plain loops, independent of Loras.merge
             Map<String, double[]> deltas = new LinkedHashMap<>();
             Map<String, double[]> biasDeltas = new LinkedHashMap<>();
@@ -89,14 +89,14 @@ class LoraGoldenTest {
             Tensor reference = forward(handMerged);
             List<Loras.Weighted> both = List.of(new Loras.Weighted(first, 0.5), new Loras.Weighted(other, 0.8));
             for (LoraMode mode : LoraMode.values()) {
-                FluxModel model = new FluxModel(ckpt, new JavaKernels());
+                FluxModel model = new FluxModel(ckpt, Backends.java());
                 String report = Loras.apply(model, both, mode);
                 int n = first.tensorCount() + other.tensorCount();
                 assertTrue(report.startsWith("applied " + n + " of " + n), report);
                 Golden.assertClose("two LoRAs " + mode + " vs hand-merged weights", forward(model), reference, 1e-5);
             }
             // and the second LoRA really changes the result: without it we are far from the reference
-            FluxModel firstOnly = new FluxModel(ckpt, new JavaKernels());
+            FluxModel firstOnly = new FluxModel(ckpt, Backends.java());
             Loras.apply(firstOnly, List.of(new Loras.Weighted(first, 0.5)), LoraMode.RUNTIME);
             double without = Compare.relativeError(forward(firstOnly), reference);
             System.out.printf("without the second LoRA the error would be %.3e%n", without);
@@ -109,7 +109,7 @@ class LoraGoldenTest {
     void mergedModeCopiesOnlyTheTouchedWeights() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
              LoraFile lora = LoraFile.open(Golden.tiny("lora-peft.safetensors"))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             var touched = lora.modules().stream().map(m -> m.bflModule()).collect(java.util.stream.Collectors.toSet());
             Loras.apply(model, List.of(new Loras.Weighted(lora, 0.75)), LoraMode.MERGED);
             long copied = 0;
@@ -141,7 +141,7 @@ class LoraGoldenTest {
         SafetensorsWriter.write(bad, t);
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny("flux-fill.safetensors"));
              LoraFile lora = LoraFile.open(bad)) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Loras.apply(model, List.of(new Loras.Weighted(lora, 1.0)), LoraMode.RUNTIME));
             System.out.println("misfit LoRA: " + e.getMessage());

@@ -18,7 +18,7 @@ public final class Backends {
     /** The backend called {@code name}; an IllegalArgumentException naming the known ones if none is. */
     public static Kernels byName(String name) {
         if (JAVA.equals(name)) {
-            return new JavaKernels();
+            return java();
         }
         for (KernelsProvider p : ServiceLoader.load(KernelsProvider.class)) {
             if (p.name().equals(name)) {
@@ -30,6 +30,16 @@ public final class Backends {
                 : "";
         throw new IllegalArgumentException("unknown backend '" + name + "'; available: "
                 + String.join(", ", available()) + hint);
+    }
+
+    /**
+     * The pure-Java backend; with {@code -Danyrefill.checkScopes=true} (every test run) wrapped
+     * in {@link ScopeCheckingKernels}, so that a missing {@code keep()} fails here too; with
+     * {@code -Danyrefill.kernels.plain=true} on the plain loops of {@code PlainKernels}.
+     */
+    public static Kernels java() {
+        JavaKernels java = new JavaKernels(Boolean.getBoolean(JavaKernels.PLAIN_PROPERTY));
+        return Boolean.getBoolean(ScopeCheckingKernels.PROPERTY) ? new ScopeCheckingKernels(java) : java;
     }
 
     /** Releases what a backend holds (a device backend's buffers); nothing for the pure-Java one. */

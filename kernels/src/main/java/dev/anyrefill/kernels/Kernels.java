@@ -24,16 +24,33 @@ public interface Kernels {
      * are not used after it ends, except those it {@linkplain Scope#keep keeps}. A backend
      * that holds tensors in device memory keeps them there for the whole scope, runs its
      * operations when the host first reads a result, and frees the rest when the scope closes;
-     * the Java backend, whose tensors the garbage collector frees, does nothing. Scopes nest.
-     *
-     * @param consumed tensors from outside the scope that are not used after it either (a
-     *                 block's input activations): they are freed with the scope's own
+     * the Java backend, whose tensors the garbage collector frees, does nothing (unless it
+     * {@linkplain ScopeCheckingKernels checks} the protocol). Scopes nest.
      */
-    default Scope scope(Tensor... consumed) {
+    default Scope scope() {
+        return scopeFreeing(null);
+    }
+
+    /**
+     * A {@linkplain #scope() scope} named after the part of the model it runs (a module's BFL
+     * name, {@code double_blocks.3} or {@code double_blocks.3.img_attn.qkv}): a device backend
+     * names its launches after it, so that a profile maps back to the model. An unnamed scope
+     * takes its enclosing scope's name.
+     */
+    default Scope scope(String name) {
+        return scopeFreeing(name);
+    }
+
+    /**
+     * A named {@linkplain #scope(String) scope} that also frees, when it closes, the listed
+     * tensors of the enclosing scopes: a block's input activations, which nothing reads after
+     * the block.
+     */
+    default Scope scopeFreeing(String name, Tensor... freedWithIt) {
         return Scope.NONE;
     }
 
-    /** See {@link Kernels#scope}. */
+    /** See {@link Kernels#scope()}. */
     interface Scope extends AutoCloseable {
         /** The scope of a backend without device memory: keeps everything, frees nothing. */
         Scope NONE = new Scope() {
@@ -118,7 +135,7 @@ public interface Kernels {
     /** {@code residual + gate * x}: x and residual [L, C], gate [C] (FLUX's gated residuals). */
     Tensor gatedResidual(Tensor residual, Tensor gate, Tensor x);
 
-    /** {@code x += s * y} in place (Euler steps, LoRA updates); x must be a heap F32 tensor. */
+    /** {@code x += s * y} in place (the Euler step, accumulating gradients); x must be a heap F32 tensor. */
     void axpyInPlace(Tensor x, float s, Tensor y);
 
     // ---- positions --------------------------------------------------------------------------
@@ -160,7 +177,7 @@ public interface Kernels {
     /** Nearest-neighbour 2x upsampling of [C, H, W] to [C, 2H, 2W]. */
     Tensor upsampleNearest2x(Tensor x);
 
-    // ---- added for the VAE: fused group norm + activation -----------------------------------
+    // ---- fused group norm + activation (the VAE's norm, then SiLU) --------------------------
 
     /** {@code act(groupNorm(x))} in one result buffer (the VAE's norm + swish; saves a full-size tensor). */
     default Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, Activation act) {

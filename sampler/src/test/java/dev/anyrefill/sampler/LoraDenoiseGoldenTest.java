@@ -1,9 +1,9 @@
 package dev.anyrefill.sampler;
 
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.LoraMode;
 import dev.anyrefill.dit.Loras;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.testing.GoldenFile;
@@ -27,7 +27,7 @@ class LoraDenoiseGoldenTest {
     void denoiseWithLoraMatchesReference(String modelFile, String loraFile, double weight, LoraMode mode) {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(modelFile));
              LoraFile lora = LoraFile.open(Golden.tiny(loraFile))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             Loras.apply(model, List.of(new Loras.Weighted(lora, weight)), mode);
             Tensor packed = GoldenDenoise.denoise(model, expected);
             Golden.assertClose(modelFile + " + " + loraFile + " " + mode + " denoise.packed", packed,

@@ -1,7 +1,7 @@
 package dev.anyrefill.sampler;
 
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.testing.GoldenFile;
@@ -65,7 +65,7 @@ class SamplerGoldenTest {
     @ValueSource(strings = {"flux-fill.safetensors", "flux-fill-diffusers.safetensors"})
     void denoiseMatchesReference(String file) {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(Golden.tiny(file))) {
-            Tensor packed = GoldenDenoise.denoise(new FluxModel(ckpt, new JavaKernels()), expected);
+            Tensor packed = GoldenDenoise.denoise(new FluxModel(ckpt, Backends.java()), expected);
             Golden.assertClose(file + " denoise.packed", packed, expected.get("denoise.packed"));
             Golden.assertClose(file + " denoise.latent", Packing.unpack(packed, 8, 16), expected.get("denoise.latent"));
         }

@@ -1,6 +1,6 @@
 package dev.anyrefill.text;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.text.clip.ClipTextModel;
@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the ids must be the golden tokenizers' ids.
  */
 class PromptEncoderTest {
-    private static final Kernels K = new JavaKernels();
+    private static final Kernels K = Backends.java();
     private static final String PROMPT = "a photo of a cat";
     @TempDir
     static Path tmp;

@@ -1,7 +1,7 @@
 package dev.anyrefill.train;
 
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.DType;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.FluxCheckpoint;
@@ -44,7 +44,7 @@ class LoraFilesTest {
     @Test
     void kohyaAndPeftFilesReadBackAsTheSameDeltas() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(TrainGolden.file("flux-fill.safetensors"))) {
-            TrainableLora lora = trainedLooking(new FluxModel(ckpt, new JavaKernels()));
+            TrainableLora lora = trainedLooking(new FluxModel(ckpt, Backends.java()));
             for (LoraWriter.Format format : LoraWriter.Format.values()) {
                 Path file = tmp.resolve(format + ".safetensors");
                 LoraWriter.write(file, lora, format, DType.F32, Map.of("anyrefill.rank", "4"));
@@ -75,7 +75,7 @@ class LoraFilesTest {
     @Test
     void aTrainingStateRestoresParametersAndMoments() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(TrainGolden.file("flux-fill.safetensors"))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             TrainableLora lora = trainedLooking(model);
             AdamW adam = new AdamW(AdamW.Settings.defaults(1e-3));
             Map<String, Tensor> params = lora.parameters();

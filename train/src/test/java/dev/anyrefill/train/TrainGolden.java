@@ -1,7 +1,7 @@
 package dev.anyrefill.train;
 
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.weights.FluxCheckpoint;
@@ -26,7 +26,7 @@ final class TrainGolden implements AutoCloseable {
 
     TrainGolden() {
         checkpoint = FluxCheckpoint.open(file("flux-fill.safetensors"));
-        model = new FluxModel(checkpoint, new JavaKernels());
+        model = new FluxModel(checkpoint, Backends.java());
         loraFile = LoraFile.open(file("lora-init.safetensors"));
         lora = TrainableLora.fromFile(loraFile);
         lora.attach(model);

@@ -1,7 +1,7 @@
 package dev.anyrefill.train;
 
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.dit.FluxModel;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.FluxCheckpoint;
@@ -24,7 +24,7 @@ class TrainableLoraTest {
     @Test
     void freshLoraTargetsAnyRefillsLinearsAndLeavesTheModelUnchanged() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(TrainGolden.file("flux-fill.safetensors"))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             TrainableLora lora = TrainableLora.fresh(model, TrainableLora.ANYREFILL_TARGETS, 4, 2.0, 11);
             // golden model: 2 double blocks x 8 + 2 single blocks x 2
             assertEquals(20, lora.modules().size());
@@ -60,7 +60,7 @@ class TrainableLoraTest {
     @Test
     void aPatternSelectsTheTargets() {
         try (FluxCheckpoint ckpt = FluxCheckpoint.open(TrainGolden.file("flux-fill.safetensors"))) {
-            FluxModel model = new FluxModel(ckpt, new JavaKernels());
+            FluxModel model = new FluxModel(ckpt, Backends.java());
             TrainableLora lora = TrainableLora.fresh(model, Pattern.compile("single_blocks\\.\\d+\\.linear2"), 8, 8, 1);
             assertEquals(List.of("single_blocks.0.linear2", "single_blocks.1.linear2"),
                     lora.modules().stream().map(TrainableLora.Module::name).toList());

@@ -1,6 +1,6 @@
 package dev.anyrefill.vae;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.weights.SafetensorsFile;
@@ -29,7 +29,7 @@ class AutoEncoderTrainingGoldenTest {
         try (SafetensorsFile weights = SafetensorsFile.open(file("ae.safetensors"));
              SafetensorsFile batch = SafetensorsFile.open(file("batch.safetensors"));
              SafetensorsFile expected = SafetensorsFile.open(file("expected.safetensors"))) {
-            AutoEncoder ae = new AutoEncoder(weights, new JavaKernels());
+            AutoEncoder ae = new AutoEncoder(weights, Backends.java());
             Tensor x = batch.get("x").toF32();     // [2, 3, 32, 48]
             Tensor eps = batch.get("eps").toF32(); // [2, 16, 4, 6]
             double klWeight = batch.get("kl_weight").toF32().data()[0];

@@ -1,5 +1,7 @@
 package dev.anyrefill.vae;
 
+import dev.anyrefill.kernels.Kernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.Tensor;
@@ -52,7 +54,7 @@ class TilingTest {
     void tilesOfAPointwiseOperationReassembleExactly() {
         // Nearest 8x upsampling has no context across tiles, so tiling must reproduce it
         // exactly: this checks the cropping, placing and seam blending themselves.
-        JavaKernels k = new JavaKernels();
+        Kernels k = Backends.java();
         Tensor z = expected.get("vae.encoded").toF32(); // [16, 8, 16]
         UnaryOperator<Tensor> up8 = t -> k.upsampleNearest2x(k.upsampleNearest2x(k.upsampleNearest2x(t)));
         Tensor tiled = new Tiling(6, 3).apply(k, z, 1, 8, 16, up8);

@@ -1,6 +1,6 @@
 package dev.anyrefill.vae;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.testing.GoldenFile;
 import dev.anyrefill.weights.SafetensorsFile;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -19,7 +19,7 @@ final class TinyAutoEncoder implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) {
         file.beforeAll(context);
-        model = new AutoEncoder(file.file(), new JavaKernels());
+        model = new AutoEncoder(file.file(), Backends.java());
     }
 
     @Override

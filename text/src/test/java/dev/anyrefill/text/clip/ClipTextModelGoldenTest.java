@@ -1,7 +1,7 @@
 package dev.anyrefill.text.clip;
 
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Activation;
-import dev.anyrefill.kernels.JavaKernels;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.text.GoldenRuns;
@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CLIP text model against HF's CLIPTextModel (float64) on the tiny golden model (BF16 weights). */
 class ClipTextModelGoldenTest {
-    private static final Kernels K = new JavaKernels();
+    private static final Kernels K = Backends.java();
     private static ClipTextModel model;
     private static SafetensorsFile golden;
 

@@ -1,6 +1,6 @@
 package dev.anyrefill.text.t5;
 
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The T5 encoder against HF's T5EncoderModel (float64) on the tiny golden model (BF16 weights). */
 class T5EncoderGoldenTest {
-    private static final Kernels K = new JavaKernels();
+    private static final Kernels K = Backends.java();
     private static T5Encoder encoder;
     private static SafetensorsFile golden;
     private static SafetensorsFile weights;
