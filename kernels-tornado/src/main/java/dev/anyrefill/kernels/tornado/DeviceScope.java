@@ -15,12 +15,15 @@ import java.util.List;
 final class DeviceScope implements Kernels.Scope {
     final TornadoKernels backend;
     final DeviceScope parent;
+    /** The model part it runs ({@link dev.anyrefill.kernels.Kernels#scope(String)}): its launches are named after it. */
+    final String name;
     final List<DeviceValue> owned = new ArrayList<>();
     private boolean closed;
 
-    DeviceScope(TornadoKernels backend, DeviceScope parent) {
+    DeviceScope(TornadoKernels backend, DeviceScope parent, String name) {
         this.backend = backend;
         this.parent = parent;
+        this.name = name;
     }
 
     boolean encloses(DeviceScope other) {

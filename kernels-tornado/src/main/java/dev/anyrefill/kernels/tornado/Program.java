@@ -12,33 +12,24 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 
 /**
  * The device work recorded since the last run: kernel launches in order, the host arrays they
  * read (sent at every run), the resident arrays (weights, parameters: sent at the first run of
  * the compiled program) and the buffers they write. Recording is cheap; {@link #compile} turns
- * a program into TornadoVM task graphs, one task per launch, and programs with equal
- * {@link #signature}s share them.
+ * a program into TornadoVM task graphs, one task per launch named after the model part it
+ * computes, and programs with equal {@link #signature}s share them. Not thread-safe: used under
+ * the TornadoKernels monitor.
  */
 final class Program {
     private static final AtomicInteger IDS = new AtomicInteger();
-
-    /**
-     * One kernel launch: what makes two launches the same (kernel, buffer and resident names,
-     * scalars), how to add it to a graph under a task name, and its grid.
-     */
-    record Step(List<Object> key, BiConsumer<TaskGraph, String> add, WorkerGrid grid, BufferPool.Buffer... writes) {
-    }
 
     /**
      * An array that stays on the device for the life of the backend: a weight or a parameter,
@@ -69,7 +60,7 @@ final class Program {
         }
     }
 
-    final List<Step> steps = new ArrayList<>();
+    final List<Launch> launches = new ArrayList<>();
     /**
      * Buffers sent from the host at every run, with the host arrays their values were copied
      * from when the upload was recorded.
@@ -84,12 +75,13 @@ final class Program {
     final List<BufferPool.Buffer> releaseAfterRun = new ArrayList<>();
 
     boolean isEmpty() {
-        return steps.isEmpty();
+        return launches.isEmpty();
     }
 
-    void add(Step step) {
-        steps.add(step);
-        touched.addAll(Arrays.asList(step.writes()));
+    void add(Launch launch) {
+        launches.add(launch);
+        touched.addAll(launch.writes());
+        residents.addAll(launch.residents());
     }
 
     /** Sends values in b at the run: copied now, so the run sees them as they are at this point. */
@@ -101,9 +93,9 @@ final class Program {
 
     /** Everything that decides the compiled graph: two programs with equal signatures share one. */
     List<Object> signature() {
-        List<Object> sig = new ArrayList<>(steps.size() + 2);
-        for (Step s : steps) {
-            sig.add(s.key());
+        List<Object> sig = new ArrayList<>(launches.size() + 2);
+        for (Launch l : launches) {
+            sig.add(l.signature());
         }
         sig.add(List.copyOf(uploads.keySet()));
         sig.add(List.copyOf(residents));
@@ -134,20 +126,7 @@ final class Program {
         }
     }
 
-    /**
-     * Launches per task graph, and arrays it names (its own and those it passes on). TornadoVM
-     * encodes a graph in fixed-size buffers: 8 KiB of high-level bytecode (about 70 bytes per
-     * launch of these kernels) and {@link TornadoKernels#BYTECODE_BYTES} of low-level (about 100
-     * per launch and 30 per array), so a long program is a chain of graphs in one execution
-     * plan: each consumes from the one before it the arrays already on the device that it or a
-     * later graph reads, and persists them, so activations never leave the device between
-     * graphs. With the 32 KiB the backend asks for, 64 launches and 160 arrays; with
-     * TornadoVM's default 4 KiB, 8 and 20.
-     */
-    static final int LAUNCHES_PER_GRAPH = Math.clamp(TornadoKernels.BYTECODE_BYTES / 512, 8, 64);
-    static final int ARRAYS_PER_GRAPH = Math.clamp(TornadoKernels.BYTECODE_BYTES / 200, 20, 160);
-
-    /** The whole program as a chain of task graphs in one execution plan. */
+    /** The whole program as a chain of task graphs ({@link GraphSplitter}) in one execution plan. */
     CompiledProgram compile() {
         String name = "program" + IDS.incrementAndGet();
         Set<Object> uploadArrays = new HashSet<>();
@@ -160,87 +139,32 @@ final class Program {
             residentArrays.add(r.array());
             residentBytes += r.array().getNumBytesOfSegment();
         }
-        // The arrays each launch names, and the last launch that names each array.
-        List<Set<Object>> named = new ArrayList<>(steps.size());
-        Map<Object, Integer> lastUse = new IdentityHashMap<>();
-        for (int i = 0; i < steps.size(); i++) {
-            Set<Object> a = new LinkedHashSet<>();
-            arrays(steps.get(i).key(), a);
-            named.add(a);
-            for (Object o : a) {
-                lastUse.put(o, i);
-            }
-        }
         List<TaskGraph> graphs = new ArrayList<>();
-        List<Integer> firstStep = new ArrayList<>();
+        List<Integer> firstLaunch = new ArrayList<>();
         GridScheduler grids = new GridScheduler();
-        Set<Object> onDevice = Collections.newSetFromMap(new IdentityHashMap<>());
-        int from = 0;
-        while (from < steps.size()) {
-            // Cut the next graph: as many launches as fit beside the arrays it passes on.
-            Set<Object> carried = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (Object o : onDevice) {
-                if (lastUse.get(o) >= from) {
-                    carried.add(o);
-                }
-            }
-            Set<Object> arrays = Collections.newSetFromMap(new IdentityHashMap<>());
-            arrays.addAll(carried);
-            int to = from;
-            while (to < steps.size() && to - from < LAUNCHES_PER_GRAPH) {
-                Set<Object> more = Collections.newSetFromMap(new IdentityHashMap<>());
-                more.addAll(arrays);
-                more.addAll(named.get(to));
-                if (to > from && more.size() > ARRAYS_PER_GRAPH) {
-                    break;
-                }
-                arrays = more;
-                to++;
-            }
+        for (GraphSplitter.Part part : GraphSplitter.split(launches)) {
             String graphName = name + "_" + graphs.size();
             TaskGraph graph = new TaskGraph(graphName);
-            if (!carried.isEmpty()) {
-                graph.consumeFromDevice(graphs.getLast().getTaskGraphName(), carried.toArray());
+            if (!part.consumed().isEmpty()) {
+                graph.consumeFromDevice(graphs.getLast().getTaskGraphName(), part.consumed().toArray());
             }
-            Set<Object> fresh = new LinkedHashSet<>();
-            for (int i = from; i < to; i++) {
-                for (Object o : named.get(i)) {
-                    if (!onDevice.contains(o)) {
-                        fresh.add(o);
-                    }
-                }
-            }
-            Object[] once = fresh.stream().filter(residentArrays::contains).toArray();
-            Object[] always = fresh.stream().filter(uploadArrays::contains).toArray();
+            Object[] once = part.fresh().stream().filter(residentArrays::contains).toArray();
+            Object[] always = part.fresh().stream().filter(uploadArrays::contains).toArray();
             if (once.length > 0) {
                 graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, once);
             }
             if (always.length > 0) {
                 graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, always);
             }
-            for (int i = from; i < to; i++) {
-                String task = "t" + i;
-                steps.get(i).add().accept(graph, task);
-                grids.addWorkerGrid(graphName + "." + task, steps.get(i).grid());
+            for (int i = part.from(); i < part.to(); i++) {
+                Launch launch = launches.get(i);
+                String task = launch.taskName(i);
+                launch.add().accept(graph, task);
+                grids.addWorkerGrid(graphName + "." + task, launch.grid());
             }
-            onDevice.addAll(fresh);
-            // Kept on the device: what later graphs read, and what this one wrote (the host
-            // may ask for it after the run).
-            Set<Object> keep = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (Object o : arrays) {
-                if (lastUse.get(o) >= to) {
-                    keep.add(o);
-                }
-            }
-            for (int i = from; i < to; i++) {
-                for (BufferPool.Buffer b : steps.get(i).writes()) {
-                    keep.add(b.array());
-                }
-            }
-            graph.persistOnDevice(keep.toArray());
+            graph.persistOnDevice(part.persist().toArray());
             graphs.add(graph);
-            firstStep.add(from);
-            from = to;
+            firstLaunch.add(part.from());
         }
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.stream().map(TaskGraph::snapshot)
                 .toArray(ImmutableTaskGraph[]::new));
@@ -249,19 +173,31 @@ final class Program {
         for (Resident r : residents) {
             sources.add(r.source());
         }
-        return new CompiledProgram(name, plan, firstStep, steps.size(), residentBytes, sources);
+        return new CompiledProgram(name, plan, firstLaunch, launches.size(), residentBytes, sources);
     }
 
-    /** The device arrays a launch's key names (its buffers and residents), in order. */
-    private static void arrays(Object key, Set<Object> into) {
-        if (key instanceof BufferPool.Buffer b) {
-            into.add(b.array());
-        } else if (key instanceof Resident r) {
-            into.add(r.array());
-        } else if (key instanceof List<?> list) {
-            for (Object o : list) {
-                arrays(o, into);
-            }
+    /**
+     * The program as a table, one launch a line: step, task name, kernel, grid, what it reads
+     * (buffers b*, residents r*) and writes. Printed at each compile with
+     * {@code -Danyrefill.tornado.dump=true}.
+     */
+    String dump() {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("%5s  %-52s %-18s %-22s %s%n", "step", "task", "kernel", "grid", "reads -> writes"));
+        for (int i = 0; i < launches.size(); i++) {
+            Launch l = launches.get(i);
+            List<Object> reads = new ArrayList<>(l.reads());
+            reads.addAll(l.residents());
+            out.append(String.format("%5d  %-52s %-18s %-22s %s -> %s%n", i, l.name(), l.kernel(), grid(l.grid()),
+                    reads, l.writes()));
         }
+        return out.toString();
+    }
+
+    private static String grid(WorkerGrid g) {
+        long[] global = g.getGlobalWork();
+        long[] local = g.getLocalWork();
+        return Arrays.toString(Arrays.copyOf(global, g.dimension())) + "/"
+                + (local == null ? "auto" : Arrays.toString(Arrays.copyOf(local, g.dimension())));
     }
 }

@@ -3,6 +3,7 @@ package dev.anyrefill.kernels.tornado;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.LoraMode;
 import dev.anyrefill.dit.Loras;
+import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.weights.FluxCheckpoint;
@@ -10,6 +11,7 @@ import dev.anyrefill.weights.SafetensorsFile;
 import dev.anyrefill.weights.lora.LoraFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -88,6 +91,29 @@ class FluxGoldenOnTornadoTest {
             Golden.assertClose("tornado + " + loraFile + " " + mode + " forward.velocity", forward(model, new HashMap<>()),
                     expectedLora.get("forward.velocity"));
         }
+    }
+
+    /** Each launch is named after the module it computes (from the model's scopes), so a profile maps back. */
+    @Test
+    void launchesAreNamedAfterTheModelParts() {
+        FluxModel model = new FluxModel(bfl, tornado);
+        String launches;
+        Tensor velocity;
+        try (Kernels.Scope outer = tornado.scope()) {
+            Tensor img = tornado.concatColumns(expected.get("img_packed").toF32(), expected.get("img_cond").toF32());
+            Tensor v = model.forward(img, expected.get("img_ids"), expected.get("txt").toF32(), expected.get("txt_ids"),
+                    expected.get("forward.t").getFloat(0), expected.get("vec").toF32(), 30.0, FluxModel.Trace.NONE);
+            launches = tornado.recordedLaunches(); // the whole pass, recorded and not yet run
+            velocity = outer.keep(v);
+        }
+        System.out.print(launches.lines().limit(12).collect(Collectors.joining("\n", "", "\n")));
+        for (String name : List.of("double_blocks.0.img_attn.qkv:linear", "double_blocks.0:attention",
+                "double_blocks.1.txt_mlp.2:linear", "single_blocks.1.linear2:linear", "single_blocks.0:rope",
+                "final_layer.linear:linear")) {
+            assertTrue(launches.contains(" " + name + " "), "no launch named " + name);
+        }
+        Golden.assertClose("tornado, recorded as one program: forward.velocity", velocity,
+                expected.get("forward.velocity"));
     }
 
     private static Tensor forward(FluxModel model, Map<String, Tensor> trace) {
