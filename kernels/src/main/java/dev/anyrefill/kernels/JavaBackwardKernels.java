@@ -21,7 +21,7 @@ public abstract class JavaBackwardKernels implements Kernels {
 
     @Override
     public AttentionOutput attentionWithLogSumExp(Tensor q, Tensor k, Tensor v) {
-        checkAttention(q, k, v);
+        ShapeChecks.attention(q, k, v);
         int lq = q.dim(0);
         int heads = q.dim(1);
         int d = q.dim(2);
@@ -33,7 +33,7 @@ public abstract class JavaBackwardKernels implements Kernels {
 
     @Override
     public AttentionGrads attentionBackward(Tensor q, Tensor k, Tensor v, AttentionOutput out, Tensor dOut) {
-        checkAttention(q, k, v);
+        ShapeChecks.attention(q, k, v);
         int lq = q.dim(0);
         int heads = q.dim(1);
         int d = q.dim(2);
@@ -49,14 +49,6 @@ public abstract class JavaBackwardKernels implements Kernels {
         FlashAttentionBackward.backward(q.data(), k.data(), v.data(), out.out().data(), dOut.data(),
                 out.lse().data(), lq, lk, heads, d, (float) (1 / Math.sqrt(d)), dq, dk, dv);
         return new AttentionGrads(Tensor.wrap(dq, q.shape()), Tensor.wrap(dk, k.shape()), Tensor.wrap(dv, v.shape()));
-    }
-
-    /** An error unless q [Lq, H, D], k and v [Lk, H, D] fit each other. */
-    static void checkAttention(Tensor q, Tensor k, Tensor v) {
-        if (q.rank() != 3 || k.rank() != 3 || k.dim(1) != q.dim(1) || k.dim(2) != q.dim(2)
-                || v.dim(0) != k.dim(0) || v.dim(1) != q.dim(1) || v.dim(2) != q.dim(2)) {
-            throw new IllegalArgumentException("attention: q " + q + ", k " + k + ", v " + v);
-        }
     }
 
     @Override

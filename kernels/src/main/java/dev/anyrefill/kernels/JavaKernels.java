@@ -5,10 +5,10 @@ import dev.anyrefill.kernels.cpu.Elementwise;
 import dev.anyrefill.kernels.cpu.FlashAttention;
 import dev.anyrefill.kernels.cpu.Gemm;
 import dev.anyrefill.kernels.cpu.Norms;
+import dev.anyrefill.kernels.cpu.PlainKernels;
 import dev.anyrefill.kernels.cpu.Widen;
 import dev.anyrefill.tensor.Tensor;
 
-import java.util.Arrays;
 
 /**
  * The pure-Java backend: checks shapes, then hands the arithmetic to the Vector API kernels
@@ -18,30 +18,45 @@ import java.util.Arrays;
  * {@link JavaBackwardKernels}.
  */
 public class JavaKernels extends JavaBackwardKernels {
+    /** The system property that makes {@link Backends#java()} use the plain kernels. */
+    public static final String PLAIN_PROPERTY = "anyrefill.kernels.plain";
+
+    private final boolean plain;
+
+    public JavaKernels() {
+        this(false);
+    }
+
+    /**
+     * @param plain run linear layers and attention on {@link PlainKernels} (obvious loops, slow)
+     *              instead of the blocked Vector API kernels
+     */
+    public JavaKernels(boolean plain) {
+        this.plain = plain;
+    }
+
     @Override
     public String name() {
-        return "java";
+        return plain ? "java-plain" : "java";
     }
 
     // ---- linear algebra -------------------------------------------------------------------
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        int n = ShapeChecks.linear(x, w, bias);
         int k = x.cols();
         int m = x.rows();
-        if (w.rank() != 2 || w.dim(1) != k) {
-            throw new IllegalArgumentException("linear: input " + x + " does not fit weight " + w);
-        }
-        int n = w.dim(0);
-        if (bias != null && bias.size() != n) {
-            throw new IllegalArgumentException("linear: bias " + bias + " for weight " + w);
-        }
         if (!Widen.supports(w.dtype())) {
             throw new IllegalArgumentException("linear: weight " + w + " is not a floating-point type");
         }
         float[] out = new float[Math.multiplyExact(m, n)];
         float[] b = bias == null ? null : bias.toF32().data();
-        Gemm.linear(x.data(), m, k, w, n, b, act, out);
+        if (plain) {
+            PlainKernels.linear(x.data(), m, k, w, n, b, act, out);
+        } else {
+            Gemm.linear(x.data(), m, k, w, n, b, act, out);
+        }
         int[] shape = x.shape();
         shape[shape.length - 1] = n;
         return Tensor.wrap(out, shape);
@@ -53,14 +68,15 @@ public class JavaKernels extends JavaBackwardKernels {
         int heads = q.dim(1);
         int d = q.dim(2);
         int lk = k.dim(0);
-        checkAttention(q, k, v);
+        ShapeChecks.attention(q, k, v);
         int biasHeads = bias == null ? 0 : bias.dim(0);
         if (bias != null && (bias.rank() != 3 || (biasHeads != 1 && biasHeads != heads)
                 || bias.dim(1) != lq || bias.dim(2) != lk)) {
             throw new IllegalArgumentException("attention: bias " + bias + " for q " + q + ", k " + k);
         }
         float[] bs = bias == null ? null : bias.toF32().data();
-        float[] out = FlashAttention.attention(q.data(), k.data(), v.data(), lq, lk, heads, d,
+        float[] out = plain ? PlainKernels.attention(q.data(), k.data(), v.data(), lq, lk, heads, d, scale, bs,
+                biasHeads, causal) : FlashAttention.attention(q.data(), k.data(), v.data(), lq, lk, heads, d,
                 scale, bs, biasHeads, causal);
         return Tensor.wrap(out, lq, heads * d);
     }
@@ -86,10 +102,8 @@ public class JavaKernels extends JavaBackwardKernels {
 
     @Override
     public Tensor layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps) {
+        ShapeChecks.layerNormModulate(x, shift, scale);
         int c = x.cols();
-        if (shift.size() != c || scale.size() != c) {
-            throw new IllegalArgumentException("layerNormModulate: x " + x + ", shift " + shift + ", scale " + scale);
-        }
         float[] sc = scale.data();
         float[] onePlusScale = new float[c];
         for (int i = 0; i < c; i++) {
@@ -132,11 +146,9 @@ public class JavaKernels extends JavaBackwardKernels {
     }
 
     private static Tensor zip(Tensor a, Tensor b, Elementwise.Op op) {
+        ShapeChecks.elementwise(a, b);
         float[] x = a.data();
         float[] y = b.data();
-        if (y.length != x.length && (y.length != a.cols() || b.size() != a.cols())) {
-            throw new IllegalArgumentException("cannot combine " + a + " with " + b);
-        }
         float[] out = new float[x.length];
         Elementwise.zip(x, y, op, out);
         return Tensor.wrap(out, a.shape());
@@ -151,13 +163,11 @@ public class JavaKernels extends JavaBackwardKernels {
 
     @Override
     public Tensor gatedResidual(Tensor residual, Tensor gate, Tensor x) {
+        ShapeChecks.gatedResidual(residual, gate, x);
         float[] r = residual.data();
         float[] g = gate.data();
         float[] in = x.data();
         int c = residual.cols();
-        if (in.length != r.length || g.length != c) {
-            throw new IllegalArgumentException("gatedResidual: " + residual + ", gate " + gate + ", x " + x);
-        }
         float[] out = new float[r.length];
         Elementwise.gatedResidual(r, g, in, c, out);
         return Tensor.wrap(out, residual.shape());
@@ -180,9 +190,7 @@ public class JavaKernels extends JavaBackwardKernels {
         int l = x.dim(0);
         int heads = x.dim(1);
         int d = x.dim(2);
-        if (pe.dim(0) != l || pe.dim(1) != d / 2 || d % 2 != 0) {
-            throw new IllegalArgumentException("rope: x " + x + " with pe " + pe);
-        }
+        ShapeChecks.rope(x, pe);
         float[] out = new float[Math.toIntExact(x.size())];
         Elementwise.rope(x.data(), pe.data(), l, heads, d, out);
         return Tensor.wrap(out, x.shape());
@@ -190,39 +198,9 @@ public class JavaKernels extends JavaBackwardKernels {
 
     // ---- layout -----------------------------------------------------------------------------
 
-    /** The shape of parts concatenated along the first dimension; an error unless their other dimensions agree. */
-    protected static int[] concatRowsShape(Tensor... parts) {
-        int[] shape = parts[0].shape();
-        int rowSize = Math.toIntExact(parts[0].size() / Math.max(1, shape[0]));
-        int rows = 0;
-        for (Tensor p : parts) {
-            if (p.size() != (long) p.dim(0) * rowSize) {
-                throw new IllegalArgumentException("concatRows: " + Arrays.toString(parts));
-            }
-            rows += p.dim(0);
-        }
-        shape[0] = rows;
-        return shape;
-    }
-
-    /** The shape of parts concatenated along the last dimension; an error unless their row counts agree. */
-    protected static int[] concatColumnsShape(Tensor... parts) {
-        int rows = parts[0].rows();
-        int cols = 0;
-        for (Tensor p : parts) {
-            if (p.rows() != rows) {
-                throw new IllegalArgumentException("concatColumns: " + Arrays.toString(parts));
-            }
-            cols += p.cols();
-        }
-        int[] shape = parts[0].shape();
-        shape[shape.length - 1] = cols;
-        return shape;
-    }
-
     @Override
     public Tensor concatRows(Tensor... parts) {
-        int[] shape = concatRowsShape(parts);
+        int[] shape = ShapeChecks.concatRows(parts);
         float[] out = new float[Math.toIntExact(Tensor.count(shape))];
         int at = 0;
         for (Tensor p : parts) {
@@ -235,7 +213,7 @@ public class JavaKernels extends JavaBackwardKernels {
 
     @Override
     public Tensor concatColumns(Tensor... parts) {
-        int[] shape = concatColumnsShape(parts);
+        int[] shape = ShapeChecks.concatColumns(parts);
         int rows = parts[0].rows();
         int cols = shape[shape.length - 1];
         float[] out = new float[rows * cols];
@@ -253,10 +231,8 @@ public class JavaKernels extends JavaBackwardKernels {
 
     @Override
     public Tensor sliceColumns(Tensor x, int from, int to) {
+        ShapeChecks.columns(x, from, to);
         int c = x.cols();
-        if (from < 0 || to > c || from > to) {
-            throw new IndexOutOfBoundsException("columns [" + from + ", " + to + ") of " + x);
-        }
         int rows = x.rows();
         int w = to - from;
         float[] in = x.data();
@@ -346,7 +322,7 @@ public class JavaKernels extends JavaBackwardKernels {
         return Tensor.wrap(out, c, 2 * h, 2 * w);
     }
 
-    // ---- added for the VAE: fused group norm + activation -----------------------------------
+    // ---- fused group norm + activation (the VAE) ---------------------------------------------
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, Activation act) {
