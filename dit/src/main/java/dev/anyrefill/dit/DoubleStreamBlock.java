@@ -14,8 +14,6 @@ import dev.anyrefill.weights.TensorSource;
  * and the backward through their backwards, in reverse.
  */
 public final class DoubleStreamBlock {
-    static final float EPS = 1e-6f;
-
     final Modulation imgMod;
     final SelfAttention imgAttn;
     final Linear imgMlp0;
@@ -125,15 +123,15 @@ public final class DoubleStreamBlock {
 
     private static Prepared prepare(Kernels k, Stream s, Tensor x, Tensor vec) {
         Modulation.ModulationOut[] mods = s.mod().forward(k, vec);
-        Tensor modulated = k.layerNormModulate(x, mods[0].shift(), mods[0].scale(), EPS);
-        return new Prepared(x, mods[0], mods[1], modulated, s.attn().qkv(k, modulated));
+        Tensor modulated = k.layerNormModulate(x, mods[0].shift(), mods[0].scale(), Layers.EPS);
+        return new Prepared(x, mods[0], mods[1], modulated, s.attn().qkvHeads(k, modulated));
     }
 
     /** {dx, dVec} of one stream from the gradients of its q, k, v and of what {@link #finish} computed. */
     private static Tensor[] prepareBackward(Kernels k, Stream s, Prepared p, Tensor[] dqkv, FinishGrads f,
                                             Tensor vec, Gradients grads) {
-        Tensor dModulated = s.attn().qkvBackward(k, p.modulated(), p.qkv(), dqkv[0], dqkv[1], dqkv[2], grads);
-        Kernels.NormGrads n1 = k.layerNormModulateBackward(p.x(), p.mod1().shift(), p.mod1().scale(), EPS,
+        Tensor dModulated = s.attn().qkvHeadsBackward(k, p.modulated(), p.qkv(), dqkv[0], dqkv[1], dqkv[2], grads);
+        Kernels.NormGrads n1 = k.layerNormModulateBackward(p.x(), p.mod1().shift(), p.mod1().scale(), Layers.EPS,
                 dModulated);
         Modulation.ModulationOut dMod1 = new Modulation.ModulationOut(n1.dShift(), n1.dScale(), f.dGate1());
         Tensor dVec = s.mod().backward(k, vec, new Modulation.ModulationOut[]{dMod1, f.dMod2()}, grads);
@@ -141,9 +139,9 @@ public final class DoubleStreamBlock {
     }
 
     private static Finished finish(Kernels k, Stream s, Prepared p, Tensor attnOut) {
-        Tensor proj = s.attn().proj(k, attnOut);
+        Tensor proj = s.attn().outputProjection(k, attnOut);
         Tensor x1 = k.gatedResidual(p.x(), p.mod1().gate(), proj);
-        Tensor mlpIn = k.layerNormModulate(x1, p.mod2().shift(), p.mod2().scale(), EPS);
+        Tensor mlpIn = k.layerNormModulate(x1, p.mod2().shift(), p.mod2().scale(), Layers.EPS);
         Mlp.Activations mlp = s.mlp().forward(k, mlpIn);
         return new Finished(attnOut, proj, x1, mlpIn, mlp, k.gatedResidual(x1, p.mod2().gate(), mlp.out()));
     }
@@ -153,7 +151,7 @@ public final class DoubleStreamBlock {
         // out = x1 + gate2 * mlp((1 + scale2) * norm(x1) + shift2)
         Tensor[] g2 = k.gatedResidualBackward(p.mod2().gate(), f.mlp().out(), dOut);   // {dMlpOut, dGate2}
         Tensor dMlpIn = s.mlp().backward(k, f.mlpIn(), f.mlp(), g2[0], grads);
-        Kernels.NormGrads n2 = k.layerNormModulateBackward(f.x1(), p.mod2().shift(), p.mod2().scale(), EPS,
+        Kernels.NormGrads n2 = k.layerNormModulateBackward(f.x1(), p.mod2().shift(), p.mod2().scale(), Layers.EPS,
                 dMlpIn);
         Tensor dX1 = k.add(dOut, n2.dx());
         // x1 = x + gate1 * proj(attnOut)

@@ -7,8 +7,6 @@ import dev.anyrefill.weights.TensorSource;
 
 /** BFL's {@code LastLayer}: a modulated layer norm (shift, scale from vec) and the output projection. */
 public final class LastLayer {
-    static final float EPS = 1e-6f;
-
     final Linear linear;
     final Linear adaLNModulation;
 
@@ -20,14 +18,14 @@ public final class LastLayer {
     /** x [L, hidden], vec [hidden]; returns [L, out]. */
     public Tensor forward(Kernels k, Tensor x, Tensor vec) {
         Tensor[] mod = modulation(k, vec);
-        return linear.forward(k, k.layerNormModulate(x, mod[0], mod[1], EPS));
+        return linear.forward(k, k.layerNormModulate(x, mod[0], mod[1], Layers.EPS));
     }
 
     /** The backward of forward(k, x, vec): dOut [L, out] to {dx, dVec}. */
     public Tensor[] backward(Kernels k, Tensor x, Tensor vec, Tensor dOut, Gradients grads) {
         Tensor[] mod = modulation(k, vec);
-        Tensor dNormed = linear.backward(k, k.layerNormModulate(x, mod[0], mod[1], EPS), dOut, grads);
-        Kernels.NormGrads n = k.layerNormModulateBackward(x, mod[0], mod[1], EPS, dNormed);
+        Tensor dNormed = linear.backward(k, k.layerNormModulate(x, mod[0], mod[1], Layers.EPS), dOut, grads);
+        Kernels.NormGrads n = k.layerNormModulateBackward(x, mod[0], mod[1], Layers.EPS, dNormed);
         Tensor siluVec = k.activation(vec, Activation.SILU);
         Tensor dMod = adaLNModulation.backward(k, siluVec, k.concatColumns(n.dShift(), n.dScale()), grads);
         return new Tensor[]{n.dx(), k.activationBackward(vec, dMod, Activation.SILU)};

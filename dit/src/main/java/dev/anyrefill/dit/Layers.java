@@ -4,6 +4,9 @@ import dev.anyrefill.weights.TensorSource;
 
 /** Builds the model's layers from a checkpoint under BFL's names. */
 final class Layers {
+    /** The epsilon of every norm in the transformer (BFL's LayerNorms and RMSNorm all use 1e-6). */
+    static final float EPS = 1e-6f;
+
     private Layers() {
     }
 

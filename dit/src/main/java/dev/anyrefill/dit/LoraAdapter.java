@@ -43,20 +43,8 @@ public record LoraAdapter(Tensor down, Tensor up, Tensor upBias, float scale, in
         // s B (A x): the scale goes on the narrow A x (rank columns), not on the [L, rows] result
         Tensor delta = upBias == null ? k.linear(k.scale(ax, scale), up, null, Activation.NONE)
                 : k.scale(k.linear(ax, up, upBias, Activation.NONE), scale);         // [L, rows]
-        int out = h.cols();
-        if (rowOffset == 0 && rows() == out) {
-            return k.add(h, delta);
-        }
-        // Only a slice of the output channels (q, k or v of a fused qkv): add there, keep the rest.
-        java.util.List<Tensor> parts = new java.util.ArrayList<>(3);
-        if (rowOffset > 0) {
-            parts.add(k.sliceColumns(h, 0, rowOffset));
-        }
-        parts.add(k.add(k.sliceColumns(h, rowOffset, rowOffset + rows()), delta));
-        if (rowOffset + rows() < out) {
-            parts.add(k.sliceColumns(h, rowOffset + rows(), out));
-        }
-        return k.concatColumns(parts.toArray(Tensor[]::new));
+        // only a slice of the output channels (q, k or v of a fused qkv) when B is narrower
+        return SliceAdd.COLUMNS.add(k, h, rowOffset, delta);
     }
 
     /**

@@ -84,30 +84,14 @@ public final class Loras {
             // B A as a linear: rows of B times columns of A = B [rows, r] (A^T [in, r])^T
             Tensor delta = k.scale(k.linear(a.up().toF32(), k.transpose(a.down().toF32()), null, Activation.NONE),
                     a.scale());                                                  // [rows, in]
-            w = addRows(k, w, a.rowOffset(), delta);
+            w = SliceAdd.ROWS.add(k, w, a.rowOffset(), delta);
             if (a.upBias() != null) {
                 Tensor bias = k.scale(a.upBias().toF32(), a.scale()).reshape(a.rows(), 1);
-                Tensor base = b != null ? b : Tensor.zeros(layer.outFeatures());
-                b = addRows(k, base.reshape(layer.outFeatures(), 1), a.rowOffset(), bias).reshape(layer.outFeatures());
+                int out = layer.outFeatures();
+                Tensor base = (b != null ? b : Tensor.zeros(out)).reshape(out, 1);
+                b = SliceAdd.ROWS.add(k, base, a.rowOffset(), bias).reshape(out);
             }
         }
         return new Tensor[]{w, b};
-    }
-
-    /** x with rows [offset, offset + delta.rows) increased by delta. */
-    private static Tensor addRows(Kernels k, Tensor x, int offset, Tensor delta) {
-        int end = offset + delta.dim(0);
-        if (offset == 0 && end == x.dim(0)) {
-            return k.add(x, delta);
-        }
-        List<Tensor> parts = new ArrayList<>(3);
-        if (offset > 0) {
-            parts.add(k.sliceRows(x, 0, offset));
-        }
-        parts.add(k.add(k.sliceRows(x, offset, end), delta));
-        if (end < x.dim(0)) {
-            parts.add(k.sliceRows(x, end, x.dim(0)));
-        }
-        return k.concatRows(parts.toArray(Tensor[]::new));
     }
 }

@@ -6,7 +6,6 @@ import dev.anyrefill.weights.TensorSource;
 
 /** BFL's {@code QKNorm}: an RMS norm with a learned scale on each head of q and of k. */
 public final class QKNorm {
-    static final float EPS = 1e-6f;
     private final String prefix;
     private final Tensor queryScale;
     private final Tensor keyScale;
@@ -19,13 +18,13 @@ public final class QKNorm {
 
     /** q, k [L, H, D] normalised over D; returns {q, k}. */
     public Tensor[] forward(Kernels k, Tensor q, Tensor key) {
-        return new Tensor[]{k.rmsNorm(q, queryScale, EPS), k.rmsNorm(key, keyScale, EPS)};
+        return new Tensor[]{k.rmsNorm(q, queryScale, Layers.EPS), k.rmsNorm(key, keyScale, Layers.EPS)};
     }
 
     /** The backward of forward(k, q, key): dq, dk of the normalised heads to those of q and key. */
     public Tensor[] backward(Kernels k, Tensor q, Tensor key, Tensor dq, Tensor dk, Gradients grads) {
-        Kernels.NormGrads gq = k.rmsNormBackward(q, queryScale, EPS, dq);
-        Kernels.NormGrads gk = k.rmsNormBackward(key, keyScale, EPS, dk);
+        Kernels.NormGrads gq = k.rmsNormBackward(q, queryScale, Layers.EPS, dq);
+        Kernels.NormGrads gk = k.rmsNormBackward(key, keyScale, Layers.EPS, dk);
         addScale(grads, prefix + ".query_norm.scale", gq);
         addScale(grads, prefix + ".key_norm.scale", gk);
         return new Tensor[]{gq.dx(), gk.dx()};

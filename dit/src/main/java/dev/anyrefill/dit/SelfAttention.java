@@ -7,10 +7,10 @@ import dev.anyrefill.weights.TensorSource;
 /**
  * BFL's {@code SelfAttention} parameters: the fused qkv projection, the q/k norm and the output
  * projection. A double block runs its two streams' attention jointly, so this class offers
- * the pieces ({@link #qkv}, {@link #proj}) rather than one forward.
+ * the pieces ({@link #qkvHeads}, {@link #outputProjection}) rather than one forward.
  */
 public final class SelfAttention {
-    /** What {@link #qkv} keeps for its backward. */
+    /** What {@link #qkvHeads} keeps for its backward. */
     public record Qkv(
             Tensor qRaw, // [L, H, D] q before the norm
             Tensor kRaw, // [L, H, D] k before the norm
@@ -32,12 +32,12 @@ public final class SelfAttention {
     }
 
     /** x [L, hidden] to q, k, v, each [L, H, D], with q and k normalised. */
-    public Qkv qkv(Kernels k, Tensor x) {
+    public Qkv qkvHeads(Kernels k, Tensor x) {
         return splitAndNorm(k, norm, qkv.forward(k, x), numHeads);
     }
 
-    /** The backward of qkv(k, x): the gradients of q, k (normalised) and v to dx [L, hidden]. */
-    public Tensor qkvBackward(Kernels k, Tensor x, Qkv a, Tensor dq, Tensor dk, Tensor dv, Gradients grads) {
+    /** The backward of qkvHeads(k, x): the gradients of q, k (normalised) and v to dx [L, hidden]. */
+    public Tensor qkvHeadsBackward(Kernels k, Tensor x, Qkv a, Tensor dq, Tensor dk, Tensor dv, Gradients grads) {
         return qkv.backward(k, x, joinAndNormBackward(k, norm, a, dq, dk, dv, grads), grads);
     }
 
@@ -57,7 +57,7 @@ public final class SelfAttention {
     }
 
     /** The output projection, [L, hidden] to [L, hidden]. */
-    public Tensor proj(Kernels k, Tensor attn) {
+    public Tensor outputProjection(Kernels k, Tensor attn) {
         return proj.forward(k, attn);
     }
 }

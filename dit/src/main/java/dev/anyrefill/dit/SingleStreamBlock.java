@@ -11,8 +11,6 @@ import dev.anyrefill.weights.TensorSource;
  * projected together by {@code linear2} (parallel attention and MLP).
  */
 public final class SingleStreamBlock {
-    static final float EPS = 1e-6f;
-
     final Linear linear1;
     final Linear linear2;
     final QKNorm norm;
@@ -49,7 +47,7 @@ public final class SingleStreamBlock {
     /** The forward, keeping every activation; {@code forBackward} also keeps attention's log-sum-exp. */
     Activations activations(Kernels k, Tensor x, Tensor vec, Tensor pe, boolean forBackward) {
         Modulation.ModulationOut mod = modulation.forward(k, vec)[0];
-        Tensor xMod = k.layerNormModulate(x, mod.shift(), mod.scale(), EPS);
+        Tensor xMod = k.layerNormModulate(x, mod.shift(), mod.scale(), Layers.EPS);
         Tensor fused = linear1.forward(k, xMod);                                // [L, 3 hidden + mlp]
         Tensor qkvCols = k.sliceColumns(fused, 0, 3 * hiddenSize);
         Tensor mlp = k.sliceColumns(fused, 3 * hiddenSize, fused.cols());
@@ -79,7 +77,7 @@ public final class SingleStreamBlock {
         Tensor dQkvCols = SelfAttention.joinAndNormBackward(k, norm, a.qkv(), dqkv[0], dqkv[1], dqkv[2], grads);
         Tensor dXMod = linear1.backward(k, a.xMod(), k.concatColumns(dQkvCols, dMlp), grads);
 
-        Kernels.NormGrads n = k.layerNormModulateBackward(x, a.mod().shift(), a.mod().scale(), EPS, dXMod);
+        Kernels.NormGrads n = k.layerNormModulateBackward(x, a.mod().shift(), a.mod().scale(), Layers.EPS, dXMod);
         Tensor dVec = modulation.backward(k, vec,
                 new Modulation.ModulationOut[]{new Modulation.ModulationOut(n.dShift(), n.dScale(), g[1])}, grads);
         return new Tensor[]{k.add(dOut, n.dx()), dVec};

@@ -301,7 +301,7 @@ public final class Tensor {
         return wrap(out, s);
     }
 
-    /** A view of rows [from, to) of the first dimension, in the stored type (no copy). */
+    /** Rows [from, to) of the first dimension in the stored type: a view of mapped storage, a copy of a heap tensor. */
     public Tensor viewRows(int from, int to) {
         if (from < 0 || to > shape[0] || from > to) {
             throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of " + this);
