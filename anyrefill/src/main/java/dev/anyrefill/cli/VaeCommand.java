@@ -1,7 +1,7 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.image.ImageFiles;
-import dev.anyrefill.kernels.JavaKernels;
+import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.vae.AutoEncoder;
 import dev.anyrefill.vae.AutoEncoderParams;
@@ -22,11 +22,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code anyrefill vae encode|decode|memory|train-step|train}: the FLUX AutoEncoder on its own, and its training. */
+/** {@code anyrefill vae encode|decode|memory|train-step|train|eval}: the FLUX AutoEncoder on its own, and its training. */
 @Command(name = "vae", mixinStandardHelpOptions = true,
         description = "Encode images to FLUX latents and decode them back with the AutoEncoder (ae.safetensors).",
         subcommands = {VaeCommand.Encode.class, VaeCommand.Decode.class, VaeMemoryCommand.class,
-                VaeTrainStepCommand.class, VaeTrainCommand.class})
+                VaeTrainStepCommand.class, VaeTrainCommand.class, VaeEvalCommand.class})
 final class VaeCommand implements Runnable {
     @Override
     public void run() {
@@ -52,7 +52,7 @@ final class VaeCommand implements Runnable {
             AutoEncoderParams params = AutoEncoderParams.infer(source);
             params = params.withFactors(scaleFactor != null ? scaleFactor : params.scaleFactor(),
                     shiftFactor != null ? shiftFactor : params.shiftFactor());
-            return new AutoEncoder(source, params, new JavaKernels());
+            return new AutoEncoder(source, params, Backends.java());
         }
 
         Tiling tiling() {
