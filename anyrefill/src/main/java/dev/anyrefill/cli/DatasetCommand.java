@@ -43,8 +43,16 @@ final class DatasetCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "The folder to write.")
         Path out;
 
+        @Option(names = "--diptychs", defaultValue = "0", paramLabel = "F",
+                description = "Fraction of scenes drawn as one half-width scene twice, side by side (a fixed choice per seed; "
+                        + "default: ${DEFAULT-VALUE}).")
+        double diptychs;
+
         @Override
         public Integer call() throws Exception {
+            if (!(diptychs >= 0 && diptychs <= 1)) {
+                throw new IllegalArgumentException("--diptychs " + diptychs + ": a fraction from 0 to 1");
+            }
             if (count < 1 || seed < 0) {
                 throw new IllegalArgumentException("--count must be at least 1 and --seed at least 0");
             }
@@ -63,12 +71,16 @@ final class DatasetCommand implements Runnable {
             dev.anyrefill.pipeline.LpgImages.Size hw = size.contains("x") ? dev.anyrefill.pipeline.LpgImages.Size.parse(size)
                     : new dev.anyrefill.pipeline.LpgImages.Size(Integer.parseInt(size), Integer.parseInt(size));
             Files.createDirectories(out);
+            int doubled = 0;
             for (long s = first; s < first + count; s++) {
-                ImageFiles.writePixels(out.resolve("scene-" + s + ".png"), Scenes.render(hw.height(), hw.width(), s),
-                        Map.of("Software", "anyrefill-jvm " + Main.VERSION, "anyrefill.scene-seed", Long.toString(s)));
+                boolean diptych = Scenes.isDiptych(s, diptychs);
+                doubled += diptych ? 1 : 0;
+                ImageFiles.writePixels(out.resolve("scene-" + s + ".png"), diptych ? Scenes.diptych(hw.height(), hw.width(), s)
+                        : Scenes.render(hw.height(), hw.width(), s), Map.of("Software", "anyrefill-jvm " + Main.VERSION,
+                        "anyrefill.scene-seed", Long.toString(s), "anyrefill.diptych", Boolean.toString(diptych)));
             }
             System.out.println("wrote " + count + " " + hw.width() + "x" + hw.height() + " scenes (" + split + " seeds " + first + " to "
-                    + (first + count - 1) + ") into " + out);
+                    + (first + count - 1) + (diptychs > 0 ? ", " + doubled + " of them diptychs" : "") + ") into " + out);
             return 0;
         }
     }

@@ -28,6 +28,31 @@ public final class Scenes {
         return render(size, size, seed);
     }
 
+    /**
+     * The scene of this seed at height x width/2, twice, side by side: a picture whose right
+     * half repeats its left. A share of these in a Fill model's pretraining gives it the
+     * in-context habit LPG leans on (paint the right half from what the left shows), which
+     * FLUX.Fill has from the variety of its data.
+     */
+    public static Pixels diptych(int height, int width, long seed) {
+        if (width % 2 != 0) {
+            throw new IllegalArgumentException("a diptych needs an even width, got " + width);
+        }
+        Pixels half = render(height, width / 2, seed);
+        int rowBytes = half.width() * half.channels();
+        byte[] both = new byte[2 * half.data().length];
+        for (int y = 0; y < height; y++) {
+            System.arraycopy(half.data(), y * rowBytes, both, 2 * y * rowBytes, rowBytes);
+            System.arraycopy(half.data(), y * rowBytes, both, (2 * y + 1) * rowBytes, rowBytes);
+        }
+        return new Pixels(height, width, half.channels(), both);
+    }
+
+    /** Whether the scene of this seed is a diptych when a fraction of them are: a fixed draw per seed. */
+    public static boolean isDiptych(long seed, double fraction) {
+        return fraction > 0 && new SplittableRandom(seed ^ 0x5DEECE66DL).nextDouble() < fraction;
+    }
+
     /** The scene of this seed, height x width pixels (a panorama when wider than high). */
     public static Pixels render(int height, int width, long seed) {
         if (Math.min(height, width) < 16 || Math.max(height, width) > 4096) {

@@ -44,6 +44,32 @@ class DatasetCommandTest {
         assertTrue(r.err().contains("training seeds stay below 1000000000"), r.err());
     }
 
+    /** A diptych's right half is its left, pixel for pixel; the other wide scenes' halves differ. */
+    @Test
+    void diptychsRepeatTheirLeftHalf() throws IOException {
+        CliRun r = CliRun.of("dataset", "scenes", "--count", "12", "--size", "32x64", "--diptychs", "0.5", "--out",
+                tmp.resolve("d").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        int repeated = 0;
+        for (int s = 0; s < 12; s++) {
+            Pixels p = ImageFiles.readRgb(tmp.resolve("d/scene-" + s + ".png"));
+            boolean same = true;
+            for (int y = 0; y < p.height() && same; y++) {
+                for (int x = 0; x < p.width() / 2 && same; x++) {
+                    for (int c = 0; c < 3; c++) {
+                        same &= p.get(y, x, c) == p.get(y, x + p.width() / 2, c);
+                    }
+                }
+            }
+            repeated += same ? 1 : 0;
+        }
+        System.out.println("diptychs: " + repeated + " of 12 scenes repeat their left half; " + r.out().strip());
+        assertTrue(r.out().contains(repeated + " of them diptychs"), "the count said equals the count found: " + r.out());
+        assertTrue(repeated > 0 && repeated < 12, "about half: " + repeated);
+        assertEquals(2, CliRun.of("dataset", "scenes", "--count", "1", "--diptychs", "1.5", "--out",
+                tmp.resolve("bad").toString()).exitCode());
+    }
+
     @Test
     void promptEmbeddingsAreSeededAndFitTheMiniature() {
         Path dir = tmp.resolve("prompts");
