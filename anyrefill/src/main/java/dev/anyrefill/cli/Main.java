@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
                 RefillCommand.class,
                 DemoCommand.class,
                 PrepareCommand.class,
+                EvaluateCommand.class,
                 DatasetCommand.class,
                 InspectCommand.class,
                 ForwardCommand.class,

@@ -67,7 +67,7 @@ public final class SamplePanels {
     }
 
     /** Images [3, H, W_i] side by side: [3, H, sum W_i]. */
-    static Tensor beside(List<Tensor> images) {
+    public static Tensor beside(List<Tensor> images) {
         int c = images.getFirst().dim(0);
         int h = images.getFirst().dim(1);
         int width = images.stream().mapToInt(t -> t.dim(2)).sum();
@@ -84,7 +84,7 @@ public final class SamplePanels {
     }
 
     /** Images [3, H_i, W] one below the other: [3, sum H_i, W]. */
-    static Tensor below(List<Tensor> images) {
+    public static Tensor below(List<Tensor> images) {
         int c = images.getFirst().dim(0);
         int w = images.getFirst().dim(2);
         int height = images.stream().mapToInt(t -> t.dim(1)).sum();

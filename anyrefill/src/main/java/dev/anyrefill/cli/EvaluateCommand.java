@@ -1,0 +1,202 @@
+package dev.anyrefill.cli;
+
+import dev.anyrefill.image.ImageFiles;
+import dev.anyrefill.metrics.ImageMetrics;
+import dev.anyrefill.pipeline.Canvas;
+import dev.anyrefill.pipeline.LpgImages;
+import dev.anyrefill.pipeline.RefillPipeline;
+import dev.anyrefill.pipeline.Stages;
+import dev.anyrefill.pipeline.Task;
+import dev.anyrefill.sampler.Euler;
+import dev.anyrefill.sampler.TorchRandom;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.training.PairsFolder;
+import dev.anyrefill.training.SamplePanels;
+import dev.anyrefill.vae.AutoEncoder;
+import dev.anyrefill.weights.AtomicFiles;
+import dev.anyrefill.weights.Checkpoints;
+import dev.anyrefill.weights.TensorSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code anyrefill evaluate}: how well a task is solved on held-out pairs, as PSNR and SSIM of
+ * each answer against the pair's target (ImageMetrics), and their means. The answer comes from
+ * the model (with its LoRAs) on the LPG canvas, or from a baseline: the left image itself (the
+ * grey, blurred or nearest-upsampled input, what a task must beat), or the model with the
+ * reference left out (the whole canvas masked: what the left prompt adds).
+ */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "PSNR and SSIM of a task's answers on a folder of pairs against their targets, or of a baseline.")
+final class EvaluateCommand implements Callable<Integer> {
+    /** Where the answers come from. */
+    enum Source { MODEL, INPUT, NO_REFERENCE }
+
+    @Option(names = "--pairs", required = true, paramLabel = "DIR", description = "NAME.ref.png + NAME.target.png pairs (see train).")
+    Path pairs;
+
+    @Option(names = "--task", required = true, paramLabel = "TASK", description = "The task (sets the masking; see refill --help).")
+    String task;
+
+    @Option(names = "--baseline", defaultValue = "none", paramLabel = "NAME",
+            description = "none (the model's answers, default), input (the left image as the answer), or no-reference "
+                    + "(the model with the whole canvas masked).")
+    String baseline;
+
+    @Option(names = "--model", paramLabel = "FILE", description = "FLUX.Fill transformer (not with --baseline input).")
+    Path model;
+
+    @Option(names = "--lora", paramLabel = "FILE[:WEIGHT]", description = "A LoRA with its weight; repeatable.")
+    List<String> loras = new ArrayList<>();
+
+    @Option(names = "--ae", paramLabel = "FILE", description = "FLUX AutoEncoder (not with --baseline input).")
+    Path ae;
+
+    @Option(names = "--prompt-embeddings", paramLabel = "FILE", description = "'txt' and 'vec' of the prompt (not with --baseline input).")
+    Path promptEmbeddings;
+
+    @Option(names = "--size", paramLabel = "HxW", description = "Size of each half (default: the pairs' own).")
+    String size;
+
+    @Option(names = "--steps", defaultValue = "20", paramLabel = "N", description = "Euler steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--guidance", defaultValue = "30", paramLabel = "G", description = "Guidance (default: ${DEFAULT-VALUE}).")
+    double guidance;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of pair i's noise: S + i (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Only the first N pairs (by name).")
+    Integer limit;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "One JSON line per pair and a last one with the means.")
+    Path out;
+
+    @Option(names = "--panel", paramLabel = "IMAGE", description = "A panel of the first pairs: reference | target | answer.")
+    Path panel;
+
+    @Override
+    public Integer call() throws IOException {
+        Task chosen = Task.fromCliName(task);
+        Source source = source();
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        }
+        List<PairsFolder.Pair> all = PairsFolder.read(pairs, false);
+        List<PairsFolder.Pair> chosenPairs = limit == null ? all : all.subList(0, Math.min(limit, all.size()));
+        for (Path p : new Path[]{out, panel}) {
+            if (p != null) {
+                Outputs.requireWritable(p);
+            }
+        }
+        LpgImages.Size halves = size == null ? null : LpgImages.Size.parse(size);
+        List<double[]> scores = new ArrayList<>();
+        List<Tensor> rows = new ArrayList<>();
+        if (source == Source.INPUT) {
+            for (PairsFolder.Pair p : chosenPairs) {
+                LpgImages images = LpgImages.read(p.reference(), p.target(), p.mask(), halves, false);
+                scores.add(score(images.reference(), images.target(), rows, images));
+            }
+        } else {
+            requireModel();
+            ModelOptions options = new ModelOptions();
+            options.model = model;
+            options.loras = loras;
+            options.loraMode = "runtime";
+            options.backend = dev.anyrefill.kernels.Backends.JAVA;
+            Stages quiet = new Stages(new PrintStream(PrintStream.nullOutputStream()));
+            try (ModelOptions.Loaded loaded = options.load(quiet, System.out);
+                 TensorSource aeWeights = Checkpoints.open(ae);
+                 InputTensors prompt = new InputTensors(promptEmbeddings)) {
+                var c = loaded.model().config();
+                Tensor txt = prompt.get("txt", dev.anyrefill.dit.Shapes.ANY, c.contextInDim());
+                Tensor vec = prompt.get("vec", c.vecInDim());
+                RefillPipeline pipeline = new RefillPipeline(loaded.model(), new AutoEncoder(aeWeights,
+                        loaded.model().kernels()), null);
+                for (int i = 0; i < chosenPairs.size(); i++) {
+                    PairsFolder.Pair p = chosenPairs.get(i);
+                    LpgImages images = LpgImages.read(p.reference(), p.target(), chosen.fullyMasked() ? null : p.mask(),
+                            halves, false);
+                    Canvas canvas = Canvas.of(images.reference(), images.target(), images.targetMask(), false);
+                    if (source == Source.NO_REFERENCE) {
+                        canvas = new Canvas(canvas.image(), ones(canvas.mask()), false);
+                    }
+                    Tensor noise = TorchRandom.randn(seed + i, pipeline.noiseShape(canvas));
+                    Tensor packed = pipeline.denoise(canvas, pipeline.condition(canvas), noise, txt, vec, steps, guidance,
+                            Euler.StepListener.NONE);
+                    Tensor answer = RefillPipeline.answer(canvas, pipeline.decode(canvas, packed), false);
+                    scores.add(score(answer, images.target(), rows, images));
+                }
+            }
+        }
+        report(chosen, source, chosenPairs, scores);
+        if (panel != null && !rows.isEmpty()) {
+            ImageFiles.writeImage(panel, SamplePanels.below(rows));
+        }
+        return 0;
+    }
+
+    private Source source() {
+        return switch (baseline) {
+            case "none" -> Source.MODEL;
+            case "input" -> Source.INPUT;
+            case "no-reference" -> Source.NO_REFERENCE;
+            default -> throw new IllegalArgumentException("--baseline '" + baseline + "': none, input or no-reference");
+        };
+    }
+
+    private void requireModel() {
+        if (model == null || ae == null || promptEmbeddings == null) {
+            throw new IllegalArgumentException("evaluating a model needs --model, --ae and --prompt-embeddings"
+                    + " (--baseline input needs none of them)");
+        }
+    }
+
+    /** PSNR and SSIM of answer against target; the first four pairs also go into the panel. */
+    private static double[] score(Tensor answer, Tensor target, List<Tensor> rows, LpgImages images) {
+        if (rows.size() < 4) {
+            rows.add(SamplePanels.beside(List.of(images.reference(), target, answer)));
+        }
+        return new double[]{ImageMetrics.psnr(answer, target), ImageMetrics.ssim(answer, target)};
+    }
+
+    private static Tensor ones(Tensor like) {
+        float[] v = new float[Math.toIntExact(like.size())];
+        java.util.Arrays.fill(v, 1f);
+        return Tensor.wrap(v, like.shape());
+    }
+
+    private void report(Task chosen, Source source, List<PairsFolder.Pair> chosenPairs, List<double[]> scores)
+            throws IOException {
+        double psnr = scores.stream().mapToDouble(s -> s[0]).average().orElseThrow();
+        double ssim = scores.stream().mapToDouble(s -> s[1]).average().orElseThrow();
+        String what = switch (source) {
+            case INPUT -> "the input itself";
+            case NO_REFERENCE -> "the model without the reference";
+            case MODEL -> "the model" + (loras.isEmpty() ? " (no LoRA)" : " with " + String.join(", ", loras));
+        };
+        System.out.printf(Locale.ROOT, "evaluate %s on %d pairs of %s, answers from %s: PSNR %.2f dB, SSIM %.4f%n",
+                chosen.cliName(), scores.size(), pairs, what, psnr, ssim);
+        if (out != null) {
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < scores.size(); i++) {
+                lines.add(String.format(Locale.ROOT, "{\"pair\":\"%s\",\"psnr\":%.4f,\"ssim\":%.5f}",
+                        chosenPairs.get(i).name(), scores.get(i)[0], scores.get(i)[1]));
+            }
+            lines.add(String.format(Locale.ROOT, "{\"task\":\"%s\",\"source\":\"%s\",\"loras\":\"%s\",\"pairs\":%d,"
+                            + "\"psnr\":%.4f,\"ssim\":%.5f}", chosen.cliName(), source.name().toLowerCase(Locale.ROOT),
+                    String.join(",", loras), scores.size(), psnr, ssim));
+            AtomicFiles.write(out, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}

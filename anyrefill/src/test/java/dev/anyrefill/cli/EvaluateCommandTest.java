@@ -1,0 +1,82 @@
+package dev.anyrefill.cli;
+
+import dev.anyrefill.image.ImageFiles;
+import dev.anyrefill.tensor.Tensor;
+import dev.anyrefill.testing.Golden;
+import dev.anyrefill.training.SyntheticPhotos;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code anyrefill evaluate}: the input baseline's PSNR recomputed here from the files, and model runs on the tiny model. */
+class EvaluateCommandTest {
+    @TempDir
+    Path tmp;
+    private Path pairs;
+
+    @BeforeEach
+    void makePairs() throws IOException {
+        Path photos = Files.createDirectories(tmp.resolve("photos"));
+        SyntheticPhotos.write(photos, 3, 64, 5);
+        pairs = tmp.resolve("pairs");
+        CliRun r = CliRun.of("prepare", "--task", "colorization", "--pairs-from", photos.toString(), "--out", pairs.toString());
+        assertEquals(0, r.exitCode(), r.err());
+    }
+
+    @Test
+    void theInputBaselineScoresTheGreyPhotoAgainstTheColourOne() throws IOException {
+        Path out = tmp.resolve("input.jsonl");
+        CliRun r = CliRun.of("evaluate", "--pairs", pairs.toString(), "--task", "colorization", "--baseline", "input",
+                "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+        assertEquals(4, lines.size(), "a line per pair and one with the means");
+        double sum = 0;
+        try (var files = Files.list(pairs)) {
+            for (Path ref : files.filter(p -> p.getFileName().toString().contains(".ref.")).sorted().toList()) {
+                Tensor grey = ImageFiles.readImage(ref);
+                Tensor colour = ImageFiles.readImage(Path.of(ref.toString().replace(".ref.", ".target.")));
+                double mse = 0;
+                for (int i = 0; i < grey.data().length; i++) {
+                    double d = (grey.data()[i] - colour.data()[i]) / 2.0;
+                    mse += d * d / grey.data().length;
+                }
+                sum += 10 * Math.log10(1 / mse);
+            }
+        }
+        double expected = sum / 3;
+        double got = Double.parseDouble(lines.getLast().replaceAll(".*\"psnr\":([0-9.]+).*", "$1"));
+        System.out.printf("evaluate --baseline input: mean PSNR %.4f dB, recomputed here %.4f dB (tolerance 1e-3)%n",
+                got, expected);
+        assertEquals(expected, got, 1e-3);
+        assertTrue(r.out().contains("answers from the input itself"), r.out());
+    }
+
+    @Test
+    void theModelAndTheNoReferenceBaselineRunAndWriteTheirPanels() throws IOException {
+        for (String baseline : new String[]{"none", "no-reference"}) {
+            Path panel = tmp.resolve(baseline + ".png");
+            CliRun r = CliRun.of("evaluate", "--pairs", pairs.toString(), "--task", "colorization", "--baseline", baseline,
+                    "--model", Golden.tiny("flux-fill.safetensors").toString(), "--ae", Golden.tiny("ae.safetensors").toString(),
+                    "--prompt-embeddings", Golden.tiny("expected.safetensors").toString(), "--steps", "2", "--limit", "2",
+                    "--panel", panel.toString());
+            assertEquals(0, r.exitCode(), r.err());
+            assertTrue(r.out().matches("(?s).*on 2 pairs.*PSNR [0-9.]+ dB, SSIM -?[0-9.]+.*"), r.out());
+            Tensor p = ImageFiles.readImage(panel);
+            assertEquals(2 * 64, p.dim(1), "two rows");
+            assertEquals(3 * 64, p.dim(2), "reference | target | answer");
+        }
+        CliRun bad = CliRun.of("evaluate", "--pairs", pairs.toString(), "--task", "colorization");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("needs --model, --ae and --prompt-embeddings"), bad.err());
+    }
+}
