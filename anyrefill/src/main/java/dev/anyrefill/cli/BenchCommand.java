@@ -7,6 +7,8 @@ import dev.anyrefill.dit.Loras;
 import dev.anyrefill.kernels.Backends;
 import dev.anyrefill.kernels.Kernels;
 import dev.anyrefill.kernels.Parallel;
+import dev.anyrefill.kernels.cpu.CpuInfo;
+import dev.anyrefill.kernels.cpu.KernelParameters;
 import dev.anyrefill.kernels.TimingKernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.weights.FluxCheckpoint;
@@ -204,6 +206,8 @@ final class BenchCommand implements Callable<Integer> {
                 backendName, Parallel.threads(), preset, doubleBlocks, singleBlocks, imageTokens, textTokens, warmup,
                 warmupSeconds, generateSeconds));
         b.append(",\"lora\":").append(lora);
+        b.append(",\"cpu\":").append(CpuInfo.detect().toJson());
+        b.append(",\"kernel_parameters\":").append(KernelParameters.toJson());
         b.append(",\"operations\":{");
         boolean first = true;
         for (Map.Entry<String, TimingKernels.Entry> e : ops.entrySet()) {

@@ -2,6 +2,8 @@ package dev.anyrefill.cli;
 
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Gradients;
+import dev.anyrefill.kernels.cpu.CpuInfo;
+import dev.anyrefill.kernels.cpu.KernelParameters;
 import dev.anyrefill.kernels.TimingKernels;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.train.AdamW;
@@ -104,9 +106,11 @@ final class TrainBench {
                         + "\"backward_and_adamw_seconds\":%.3f,\"gflop\":%.1f,\"gflops_per_s\":%.1f,"
                         + "\"peak_heap_bytes\":%d,\"live_heap_bytes\":%d,\"lora_rank\":%d,\"lora_parameters\":%d,"
                         + "\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_steps\":%d,\"warmup_seconds\":%.3f,"
-                        + "\"live_heap\":%s,\"operations_forward\":%s,\"operations_backward\":%s}",
+                        + "\"live_heap\":%s,\"operations_forward\":%s,\"operations_backward\":%s,\"cpu\":%s,"
+                        + "\"kernel_parameters\":%s}",
                 total, seconds[0], seconds[1], gflop, gflop / total, peak, live, rank, loraParams, imageTokens,
-                textTokens, warmup, warmupSeconds, liveHeap, json(forwardOps.getFirst()), json(backwardOps));
+                textTokens, warmup, warmupSeconds, liveHeap, json(forwardOps.getFirst()), json(backwardOps),
+                CpuInfo.detect().toJson(), KernelParameters.toJson());
     }
 
     private static double gflop(FluxModel model, TrainableLora lora, int li, int lt) {

@@ -48,6 +48,7 @@ public class AttentionBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Data.printMachine();
         q = Data.activations(1, tokens, HEADS, HEAD_DIM);
         k = Data.activations(2, tokens, HEADS, HEAD_DIM);
         v = Data.activations(3, tokens, HEADS, HEAD_DIM);

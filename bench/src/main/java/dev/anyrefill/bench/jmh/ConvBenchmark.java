@@ -48,6 +48,7 @@ public class ConvBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Data.printMachine();
         int[] hw = Data.dims(size);
         arena = Arena.ofShared();
         x = Data.activations(1, CHANNELS, hw[0], hw[1]);

@@ -1,5 +1,7 @@
 package dev.anyrefill.bench.jmh;
 
+import dev.anyrefill.kernels.cpu.CpuInfo;
+import dev.anyrefill.kernels.cpu.KernelParameters;
 import dev.anyrefill.tensor.DType;
 import dev.anyrefill.tensor.Floats;
 import dev.anyrefill.tensor.Tensor;
@@ -11,6 +13,15 @@ import java.util.SplittableRandom;
 
 /** Seeded random inputs for the benchmarks: F32 activations on the heap, BF16 weights off it. */
 final class Data {
+    /**
+     * Prints, once per trial, the CPU and the kernels' parameters beside the scores that follow:
+     * a score is only comparable with the machine and blocking it ran with.
+     */
+    static void printMachine() {
+        System.out.println("# cpu: " + CpuInfo.detect().describe());
+        System.out.println("# kernels: " + KernelParameters.describe());
+    }
+
     private Data() {
     }
 

@@ -49,6 +49,7 @@ public class GemmBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Data.printMachine();
         int[] d = Data.dims(shape);
         arena = Arena.ofShared();
         x = Data.activations(1, d[0], d[1]);

@@ -45,6 +45,7 @@ public class RowOpsBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Data.printMachine();
         x = Data.activations(1, tokens, HIDDEN);
         shift = Data.activations(2, HIDDEN);
         scale = Data.activations(3, HIDDEN);
