@@ -50,6 +50,11 @@ final class PrepareCommand implements Callable<Integer> {
             description = "With --pairs-from: the caption written for every pair (default: empty).")
     String caption;
 
+    @Option(names = "--canny", paramLabel = "LOW,HIGH", split = ",",
+            description = "With canny-to-image or image-to-canny: Canny's hysteresis thresholds (default: 100,200); "
+                    + "smooth or small images want lower ones.")
+    int[] canny;
+
     @Option(names = "--out", required = true, paramLabel = "IMAGE|DIR",
             description = "The prepared image, or with --pairs-from the pairs folder.")
     Path out;
@@ -57,13 +62,17 @@ final class PrepareCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Task t = Task.fromCliName(task);
+        if (canny != null && (canny.length != 2 || canny[0] < 0 || canny[0] > canny[1]
+                || (t != Task.CANNY_TO_IMAGE && t != Task.IMAGE_TO_CANNY))) {
+            throw new IllegalArgumentException("--canny LOW,HIGH (0 <= LOW <= HIGH) is for canny-to-image and image-to-canny");
+        }
         if (source.photos != null) {
             return pairs(t);
         }
         Outputs.requireNotInput(out, source.image);
         Outputs.requireWritable(out);
         Pixels photo = ImageFiles.readRgb(source.image);
-        Pixels prepared = t.prepare(photo);
+        Pixels prepared = prepare(t, photo);
         ImageFiles.writePixels(out, prepared, isPng(out) ? metadata(t) : Map.of());
         System.out.println(t.cliName() + ": wrote the " + (t.preparedSide() == Task.Side.LEFT ? "left condition" : "right-hand map")
                 + " " + out + " (" + prepared.size() + ")");
@@ -99,7 +108,7 @@ final class PrepareCommand implements Callable<Integer> {
             if (s != null) {
                 photo = ImageOps.resize(centreCrop(photo, s), s.height(), s.width());
             }
-            Pixels prepared = t.prepare(photo);
+            Pixels prepared = prepare(t, photo);
             boolean left = t.preparedSide() == Task.Side.LEFT;
             String name = stem(f);
             ImageFiles.writePixels(out.resolve(name + ".ref.png"), left ? prepared : photo, metadata(t));
@@ -108,6 +117,11 @@ final class PrepareCommand implements Callable<Integer> {
         }
         System.out.println(t.cliName() + ": wrote " + files.size() + " training pairs into " + out);
         return 0;
+    }
+
+    /** The task's preparation, with --canny's thresholds where given. */
+    private Pixels prepare(Task t, Pixels photo) {
+        return canny == null ? t.prepare(photo) : ImageOps.canny(photo, canny[0], canny[1]);
     }
 
     private void writeCaption(Path file) {

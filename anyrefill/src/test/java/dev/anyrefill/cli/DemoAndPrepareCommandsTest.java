@@ -10,6 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,11 +37,13 @@ class DemoAndPrepareCommandsTest {
         assertEquals("colorization", text.get("anyrefill.task"));
     }
 
-    private Pixels prepare(String task, Pixels photo) {
+    private Pixels prepare(String task, Pixels photo, String... extra) {
         Path in = tmp.resolve("photo.png");
         Path out = tmp.resolve(task + ".png");
         ImageFiles.writePixels(in, photo, Map.of());
-        CliRun run = CliRun.of("prepare", "--task", task, "--image", in.toString(), "--out", out.toString());
+        List<String> args = new ArrayList<>(List.of("prepare", "--task", task, "--image", in.toString(), "--out", out.toString()));
+        args.addAll(List.of(extra));
+        CliRun run = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, run.exitCode(), run.err());
         return ImageFiles.readRgb(out);
     }
@@ -71,6 +75,21 @@ class DemoAndPrepareCommandsTest {
         }
         assertTrue(edgePixels > 20 && edgePixels < 64 * 64 / 4, "edges along the hills and the sun: " + edgePixels);
         assertTrue(variation(prepare("deblur", photo)) < variation(photo), "blur smooths neighbouring pixels");
+        int lowThresholds = count255(prepare("canny-to-image", photo, "--canny", "20,60"));
+        System.out.println("canny edges: " + edgePixels + " pixels at 100,200, " + lowThresholds + " at 20,60");
+        assertTrue(lowThresholds > edgePixels, "lower thresholds keep more edges");
+        assertEquals(2, CliRun.of("prepare", "--task", "deblur", "--canny", "20,60", "--image",
+                tmp.resolve("photo.png").toString(), "--out", tmp.resolve("x.png").toString()).exitCode());
+    }
+
+    private static int count255(Pixels p) {
+        int n = 0;
+        for (int y = 0; y < p.height(); y++) {
+            for (int x = 0; x < p.width(); x++) {
+                n += p.get(y, x, 0) == 255 ? 1 : 0;
+            }
+        }
+        return n;
     }
 
     /** Sum of absolute differences between horizontal neighbours. */
