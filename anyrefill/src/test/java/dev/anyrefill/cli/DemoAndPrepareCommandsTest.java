@@ -4,6 +4,7 @@ import dev.anyrefill.image.ImageFiles;
 import dev.anyrefill.image.Pixels;
 import dev.anyrefill.image.PngText;
 import dev.anyrefill.pipeline.SampleImages;
+import dev.anyrefill.testing.Golden;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,33 @@ class DemoAndPrepareCommandsTest {
         assertEquals(256, ImageFiles.readRgb(dir.resolve("panel.png")).width());
         Map<String, String> text = PngText.read(Files.readAllBytes(dir.resolve("result.png")));
         assertEquals("colorization", text.get("anyrefill.task"));
+    }
+
+    /** The trained path, with the tiny golden model standing in for the miniature's files. */
+    @Test
+    void demoRunsTheTrainedMiniatureWhereItsFilesAreAndOnePanelPerLora() throws IOException {
+        Path models = Files.createDirectories(tmp.resolve("models"));
+        Files.copy(Golden.tiny("flux-fill.safetensors"), models.resolve(DemoCommand.TRANSFORMER));
+        Files.copy(Golden.tiny("ae.safetensors"), models.resolve(DemoCommand.AUTOENCODER));
+        Files.copy(Golden.tiny("expected.safetensors"), models.resolve(DemoCommand.PROMPT)); // holds txt and vec
+        Files.copy(Golden.tiny("lora-bfl.safetensors"), models.resolve("lora-colorization.safetensors"));
+        Files.copy(Golden.tiny("lora-kohya.safetensors"), models.resolve("lora-deblur.safetensors"));
+        Path dir = tmp.resolve("trained");
+        CliRun run = CliRun.of("demo", "--models", models.toString(), "--all", "--out-dir", dir.toString(), "--steps", "2",
+                "--size", "64");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("trained by this project") && !run.out().contains("UNTRAINED"), run.out());
+        for (String t : List.of("colorization", "deblur")) {
+            Pixels panel = ImageFiles.readRgb(dir.resolve("panel-" + t + ".png"));
+            assertEquals(4 * 64, panel.width(), "reference | masked target | result | ground truth");
+            assertEquals(t, PngText.read(Files.readAllBytes(dir.resolve("result-" + t + ".png"))).get("anyrefill.task"));
+        }
+        assertTrue(!Files.exists(dir.resolve("panel-super-resolution-4x.png")), "no LoRA, no panel");
+        Files.delete(models.resolve(DemoCommand.PROMPT));
+        CliRun fallback = CliRun.of("demo", "--models", models.toString(), "--out-dir", tmp.resolve("f").toString(),
+                "--steps", "2", "--size", "64");
+        assertEquals(0, fallback.exitCode(), fallback.err());
+        assertTrue(fallback.out().contains("(no prompt.safetensors)") && fallback.out().contains("UNTRAINED"), fallback.out());
     }
 
     private Pixels prepare(String task, Pixels photo, String... extra) {
