@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
                 DemoCommand.class,
                 PrepareCommand.class,
                 EvaluateCommand.class,
+                PlotCommand.class,
                 DatasetCommand.class,
                 InspectCommand.class,
                 ForwardCommand.class,
