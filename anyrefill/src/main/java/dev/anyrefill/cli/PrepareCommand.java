@@ -55,6 +55,10 @@ final class PrepareCommand implements Callable<Integer> {
                     + "smooth or small images want lower ones.")
     int[] canny;
 
+    @Option(names = "--blur-sigma", paramLabel = "S",
+            description = "With deblur: the Gaussian blur's sigma in pixels (default: 3).")
+    Double blurSigma;
+
     @Option(names = "--out", required = true, paramLabel = "IMAGE|DIR",
             description = "The prepared image, or with --pairs-from the pairs folder.")
     Path out;
@@ -65,6 +69,9 @@ final class PrepareCommand implements Callable<Integer> {
         if (canny != null && (canny.length != 2 || canny[0] < 0 || canny[0] > canny[1]
                 || (t != Task.CANNY_TO_IMAGE && t != Task.IMAGE_TO_CANNY))) {
             throw new IllegalArgumentException("--canny LOW,HIGH (0 <= LOW <= HIGH) is for canny-to-image and image-to-canny");
+        }
+        if (blurSigma != null && (t != Task.DEBLUR || !(blurSigma > 0 && blurSigma <= 64))) {
+            throw new IllegalArgumentException("--blur-sigma S (0 < S <= 64) is for deblur");
         }
         if (source.photos != null) {
             return pairs(t);
@@ -119,9 +126,12 @@ final class PrepareCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The task's preparation, with --canny's thresholds where given. */
+    /** The task's preparation, with --canny's thresholds or --blur-sigma where given. */
     private Pixels prepare(Task t, Pixels photo) {
-        return canny == null ? t.prepare(photo) : ImageOps.canny(photo, canny[0], canny[1]);
+        if (canny != null) {
+            return ImageOps.canny(photo, canny[0], canny[1]);
+        }
+        return blurSigma != null ? ImageOps.gaussianBlur(photo, blurSigma) : t.prepare(photo);
     }
 
     private void writeCaption(Path file) {

@@ -106,6 +106,9 @@ class DemoAndPrepareCommandsTest {
         int lowThresholds = count255(prepare("canny-to-image", photo, "--canny", "20,60"));
         System.out.println("canny edges: " + edgePixels + " pixels at 100,200, " + lowThresholds + " at 20,60");
         assertTrue(lowThresholds > edgePixels, "lower thresholds keep more edges");
+        long mild = variation(prepare("deblur", photo));
+        long strong = variation(prepare("deblur", photo, "--blur-sigma", "6"));
+        assertTrue(strong < mild, "sigma 6 blurs more than the default 3: " + strong + " < " + mild);
         assertEquals(2, CliRun.of("prepare", "--task", "deblur", "--canny", "20,60", "--image",
                 tmp.resolve("photo.png").toString(), "--out", tmp.resolve("x.png").toString()).exitCode());
     }
