@@ -33,13 +33,14 @@ import java.util.concurrent.Callable;
  * each answer against the pair's target (ImageMetrics), and their means. The answer comes from
  * the model (with its LoRAs) on the LPG canvas, or from a baseline: the left image itself (the
  * grey, blurred or nearest-upsampled input, what a task must beat), or the model with the
- * reference left out (the whole canvas masked: what the left prompt adds).
+ * reference left out (the whole canvas masked: what the left prompt adds), or the target through
+ * the AutoEncoder alone (the best any answer of the model can score).
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "PSNR and SSIM of a task's answers on a folder of pairs against their targets, or of a baseline.")
 final class EvaluateCommand implements Callable<Integer> {
     /** Where the answers come from. */
-    enum Source { MODEL, INPUT, NO_REFERENCE }
+    enum Source { MODEL, INPUT, NO_REFERENCE, AUTOENCODER }
 
     @Option(names = "--pairs", required = true, paramLabel = "DIR", description = "NAME.ref.png + NAME.target.png pairs (see train).")
     Path pairs;
@@ -48,8 +49,9 @@ final class EvaluateCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--baseline", defaultValue = "none", paramLabel = "NAME",
-            description = "none (the model's answers, default), input (the left image as the answer), or no-reference "
-                    + "(the model with the whole canvas masked).")
+            description = "none (the model's answers, default), input (the left image as the answer), no-reference "
+                    + "(the model with the whole canvas masked), or autoencoder (the target encoded and decoded: the "
+                    + "ceiling; needs --ae only).")
     String baseline;
 
     @Option(names = "--model", paramLabel = "FILE", description = "FLUX.Fill transformer (not with --baseline input).")
@@ -107,6 +109,18 @@ final class EvaluateCommand implements Callable<Integer> {
                 LpgImages images = LpgImages.read(p.reference(), p.target(), p.mask(), halves, false);
                 scores.add(score(images.reference(), images.target(), rows, images));
             }
+        } else if (source == Source.AUTOENCODER) {
+            if (ae == null) {
+                throw new IllegalArgumentException("--baseline autoencoder needs --ae");
+            }
+            try (TensorSource aeWeights = Checkpoints.open(ae)) {
+                AutoEncoder autoEncoder = new AutoEncoder(aeWeights, dev.anyrefill.kernels.Backends.java());
+                for (PairsFolder.Pair p : chosenPairs) {
+                    LpgImages images = LpgImages.read(p.reference(), p.target(), p.mask(), halves, false);
+                    Tensor through = clamp(autoEncoder.decode(autoEncoder.encode(images.target())));
+                    scores.add(score(through, images.target(), rows, images));
+                }
+            }
         } else {
             requireModel();
             ModelOptions options = new ModelOptions();
@@ -134,7 +148,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     Tensor noise = TorchRandom.randn(seed + i, pipeline.noiseShape(canvas));
                     Tensor packed = pipeline.denoise(canvas, pipeline.condition(canvas), noise, txt, vec, steps, guidance,
                             Euler.StepListener.NONE);
-                    Tensor answer = RefillPipeline.answer(canvas, pipeline.decode(canvas, packed), false);
+                    Tensor answer = clamp(RefillPipeline.answer(canvas, pipeline.decode(canvas, packed), false));
                     scores.add(score(answer, images.target(), rows, images));
                 }
             }
@@ -151,7 +165,9 @@ final class EvaluateCommand implements Callable<Integer> {
             case "none" -> Source.MODEL;
             case "input" -> Source.INPUT;
             case "no-reference" -> Source.NO_REFERENCE;
-            default -> throw new IllegalArgumentException("--baseline '" + baseline + "': none, input or no-reference");
+            case "autoencoder" -> Source.AUTOENCODER;
+            default -> throw new IllegalArgumentException("--baseline '" + baseline + "': none, input, no-reference or "
+                    + "autoencoder");
         };
     }
 
@@ -170,6 +186,15 @@ final class EvaluateCommand implements Callable<Integer> {
         return new double[]{ImageMetrics.psnr(answer, target), ImageMetrics.ssim(answer, target)};
     }
 
+    /** An answer as an image file holds it: values clamped to [-1, 1]. */
+    private static Tensor clamp(Tensor image) {
+        float[] v = image.data().clone();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.clamp(v[i], -1f, 1f);
+        }
+        return Tensor.wrap(v, image.shape());
+    }
+
     private static Tensor ones(Tensor like) {
         float[] v = new float[Math.toIntExact(like.size())];
         java.util.Arrays.fill(v, 1f);
@@ -183,6 +208,7 @@ final class EvaluateCommand implements Callable<Integer> {
         String what = switch (source) {
             case INPUT -> "the input itself";
             case NO_REFERENCE -> "the model without the reference";
+            case AUTOENCODER -> "the target through the AutoEncoder (the ceiling)";
             case MODEL -> "the model" + (loras.isEmpty() ? " (no LoRA)" : " with " + String.join(", ", loras));
         };
         System.out.printf(Locale.ROOT, "evaluate %s on %d pairs of %s, answers from %s: PSNR %.2f dB, SSIM %.4f%n",

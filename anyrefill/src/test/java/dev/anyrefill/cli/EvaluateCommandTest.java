@@ -75,6 +75,10 @@ class EvaluateCommandTest {
             assertEquals(2 * 64, p.dim(1), "two rows");
             assertEquals(3 * 64, p.dim(2), "reference | target | answer");
         }
+        CliRun ceiling = CliRun.of("evaluate", "--pairs", pairs.toString(), "--task", "colorization", "--baseline",
+                "autoencoder", "--ae", Golden.tiny("ae.safetensors").toString());
+        assertEquals(0, ceiling.exitCode(), ceiling.err());
+        assertTrue(ceiling.out().contains("through the AutoEncoder (the ceiling)"), ceiling.out());
         CliRun bad = CliRun.of("evaluate", "--pairs", pairs.toString(), "--task", "colorization");
         assertEquals(2, bad.exitCode());
         assertTrue(bad.err().contains("needs --model, --ae and --prompt-embeddings"), bad.err());
