@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
                 PrepareCommand.class,
                 EvaluateCommand.class,
                 PlotCommand.class,
+                ConvertCommand.class,
                 DatasetCommand.class,
                 InspectCommand.class,
                 ForwardCommand.class,
