@@ -32,18 +32,19 @@ public final class Gemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Below this many rows the dot-product path is faster than packing. */
     static final int PACKED_MIN_ROWS = 16;
-    /** K block: one strip block is KC * NR floats (16 KiB for AVX2). */
-    static final int KC = 256;
+    /** K block: one strip block is KC * NR floats (24 KiB for AVX2 at KC 256); {@link Blocking}. */
+    static final int KC = Blocking.KC;
     /**
      * Rows per tile (a multiple of MR). Each strip block a tile reads comes from L3 once and
      * serves all MC rows, so L3 traffic per FLOP falls as 1/MC; the tile's KC block of x
-     * (MC * KC floats, 126 KiB) and its result buffer (MC * C_STRIDE, 201 KiB) share L2.
+     * (MC * KC floats, 126 KiB at the AVX2 defaults) and its result buffer (MC * C_STRIDE,
+     * 201 KiB) share L2; {@link Blocking}.
      */
-    static final int MC = 42 * MR;
+    static final int MC = Blocking.MC;
     /** Strips per tile. */
-    static final int STRIPS_PER_TILE = 16;
+    static final int STRIPS_PER_TILE = Blocking.STRIPS_PER_TILE;
     /** Row stride of a tile's result buffer: one strip more than the tile, off the 4 KiB grid. */
-    static final int C_STRIDE = (STRIPS_PER_TILE + 1) * NR;
+    static final int C_STRIDE = Blocking.C_STRIDE;
     /** Upper bound of a packed panel, in floats (8 MiB). */
     static final int PANEL_FLOATS = 2 << 20;
 

@@ -6,10 +6,11 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The blocking the CPU kernels run with on this machine, for benchmark lines and logs: today
- * fixed shapes scaled by the preferred vector length (the micro-kernel's MR rows by NR = 3
- * vectors of columns, the GEMM's K block and row tile, flash attention's query and key tiles,
- * the convolution's pixel block). A score is only comparable with the parameters it ran with.
+ * The blocking the CPU kernels run with on this machine, for benchmark lines and logs: shapes
+ * scaled by the preferred vector length (the micro-kernel's MR rows by NR = 3 vectors of
+ * columns, flash attention's query and key tiles, the convolution's pixel block) and the GEMM's
+ * K block and row tile ({@link Blocking}), with what {@code auto} would derive for those two
+ * here. A score is only comparable with the parameters it ran with.
  */
 public final class KernelParameters {
     private KernelParameters() {
@@ -23,6 +24,9 @@ public final class KernelParameters {
         p.put("gemm_nr", MicroKernel.NR);
         p.put("gemm_kc", Gemm.KC);
         p.put("gemm_mc", Gemm.MC);
+        CpuInfo cpu = CpuInfo.detect();
+        p.put("gemm_kc_auto", Blocking.deriveKc(cpu.l1d(), MicroKernel.NR));
+        p.put("gemm_mc_auto", Blocking.deriveMc(cpu.l2(), Blocking.deriveKc(cpu.l1d(), MicroKernel.NR), Blocking.C_STRIDE));
         p.put("gemm_strips_per_tile", Gemm.STRIPS_PER_TILE);
         p.put("attention_bq", FlashAttention.BQ);
         p.put("attention_bk", FlashAttention.BK);
@@ -30,9 +34,10 @@ public final class KernelParameters {
         return p;
     }
 
-    /** {@code vector_floats=16 gemm_mr=3 ...}. */
+    /** {@code vector_floats=16 gemm_mr=3 ...}, and where KC and MC came from. */
     public static String describe() {
-        return all().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+        return all().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))
+                + " (kc: " + Blocking.source("anyrefill.gemm.kc") + ", mc: " + Blocking.source("anyrefill.gemm.mc") + ")";
     }
 
     /** As a JSON object. */
