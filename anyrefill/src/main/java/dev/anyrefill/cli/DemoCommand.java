@@ -86,11 +86,11 @@ final class DemoCommand implements Callable<Integer> {
         Outputs.requireWritable(outDir.resolve("demo.png"));
         Path dir = models != null ? models : Path.of(System.getProperty("anyrefill.home", ".")).resolve("models/miniature");
         List<Task> tasks = all ? lorasIn(dir) : List.of(Task.fromCliName(task));
-        String missing = untrained ? "--untrained" : missing(dir, tasks);
+        String missing = untrained ? null : missing(dir, tasks);
         Stages stages = new Stages(System.out);
         Kernels kernels = Backends.java();
         Pixels photo = Scenes.render(size, size, DatasetCommand.EVALUATION_SEEDS + scene);
-        if (missing == null) {
+        if (!untrained && missing == null) {
             System.out.println("anyrefill demo: the miniature AnyRefill trained by this project (" + dir + ")");
             try (FluxCheckpoint ckpt = FluxCheckpoint.open(dir.resolve(TRANSFORMER));
                  TensorSource aeFile = Checkpoints.open(dir.resolve(AUTOENCODER));
@@ -107,9 +107,10 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
         } else {
-            System.out.println("anyrefill demo: the trained miniature is not in " + dir + " (" + missing + "); running the "
-                    + "built-in miniature FLUX.1-Fill (hidden 256, 2+2 blocks) and AutoEncoder with UNTRAINED random weights "
-                    + "from a fixed seed: the pictures show the pipeline working, not image quality.");
+            String why = untrained ? "--untrained" : "the trained miniature is not in " + dir + " (" + missing + ")";
+            System.out.println("anyrefill demo: " + why + "; running the built-in miniature FLUX.1-Fill (hidden 256, "
+                    + "2+2 blocks) and AutoEncoder with UNTRAINED random weights from a fixed seed: the pictures show the "
+                    + "pipeline working, not image quality.");
             try (TensorSource transformer = MiniatureModel.transformer();
                  TensorSource aeWeights = MiniatureModel.autoEncoder()) {
                 FluxModel model = stages.time("build model", () -> new FluxModel(FluxCheckpoint.of(transformer), kernels));

@@ -143,7 +143,7 @@ final class EvaluateCommand implements Callable<Integer> {
                             halves, false);
                     Canvas canvas = Canvas.of(images.reference(), images.target(), images.targetMask(), false);
                     if (source == Source.NO_REFERENCE) {
-                        canvas = new Canvas(canvas.image(), ones(canvas.mask()), false);
+                        canvas = canvas.withEverythingMasked();
                     }
                     Tensor noise = TorchRandom.randn(seed + i, pipeline.noiseShape(canvas));
                     Tensor packed = pipeline.denoise(canvas, pipeline.condition(canvas), noise, txt, vec, steps, guidance,
@@ -193,12 +193,6 @@ final class EvaluateCommand implements Callable<Integer> {
             v[i] = Math.clamp(v[i], -1f, 1f);
         }
         return Tensor.wrap(v, image.shape());
-    }
-
-    private static Tensor ones(Tensor like) {
-        float[] v = new float[Math.toIntExact(like.size())];
-        java.util.Arrays.fill(v, 1f);
-        return Tensor.wrap(v, like.shape());
     }
 
     private void report(Task chosen, Source source, List<PairsFolder.Pair> chosenPairs, List<double[]> scores)

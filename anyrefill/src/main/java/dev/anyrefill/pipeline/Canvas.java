@@ -47,6 +47,11 @@ public record Canvas(Tensor image, Tensor mask, boolean swapped) {
                 : new Canvas(sideBySide(reference, target), sideBySide(noMask, mask), false);
     }
 
+    /** This canvas with both halves masked: the reference left out, everything painted from noise. */
+    public Canvas withEverythingMasked() {
+        return new Canvas(image, fill(1f, mask.shape()), swapped);
+    }
+
     /** The target's half of an image of the canvas's size: [C, H, 2W] to [C, H, W]. */
     public Tensor targetHalf(Tensor canvasSized) {
         return half(canvasSized, swapped ? 0 : 1);

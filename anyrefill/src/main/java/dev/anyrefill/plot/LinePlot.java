@@ -99,7 +99,7 @@ public final class LinePlot {
                         circle(mat, axes.at(p), 4, rgb(s.rgb()), -1, LINE_AA, 0);
                     }
                 }
-                if (!s.label().isEmpty() && logX) { // a legend where a title alone cannot name the series
+                if (!s.label().isEmpty()) { // a legend for the series that have a name
                     text(mat, s.label(), WIDTH - RIGHT - 220, legendY, s.rgb());
                     legendY += 18;
                 }

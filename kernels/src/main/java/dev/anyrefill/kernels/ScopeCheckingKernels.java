@@ -48,6 +48,9 @@ public final class ScopeCheckingKernels extends ForwardingKernels {
     public Scope scopeFreeing(String name, Tensor... freedWithIt) {
         CheckedScope s = new CheckedScope(innermost);
         for (Tensor t : freedWithIt) {
+            if (!t.isHeapF32()) {
+                continue; // mapped weights and the like: no scope owns them
+            }
             CheckedScope owner = s.parent == null ? null : s.parent.ownerOf(t);
             if (owner != null) {
                 owner.owned.remove(t.data());

@@ -31,8 +31,17 @@ public record CpuInfo(String model, String family, List<String> flags, int vecto
     private static final Path CPUINFO = Path.of("/proc/cpuinfo");
     private static final Path CACHES = Path.of("/sys/devices/system/cpu/cpu0/cache");
 
-    /** This machine. */
+    /** This machine: read once, the first time it is asked for (it does not change while we run). */
     public static CpuInfo detect() {
+        return Detected.THIS;
+    }
+
+    /** Holds the one reading of the system files. */
+    private static final class Detected {
+        static final CpuInfo THIS = read();
+    }
+
+    private static CpuInfo read() {
         List<String> lines = read(CPUINFO);
         String model = field(lines, "model name", field(lines, "Hardware", System.getProperty("os.arch")));
         String family = "family " + field(lines, "cpu family", "?") + " model " + field(lines, "model", "?");

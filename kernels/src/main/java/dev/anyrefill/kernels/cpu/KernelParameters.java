@@ -25,8 +25,9 @@ public final class KernelParameters {
         p.put("gemm_kc", Gemm.KC);
         p.put("gemm_mc", Gemm.MC);
         CpuInfo cpu = CpuInfo.detect();
-        p.put("gemm_kc_auto", Blocking.deriveKc(cpu.l1d(), MicroKernel.NR));
-        p.put("gemm_mc_auto", Blocking.deriveMc(cpu.l2(), Blocking.deriveKc(cpu.l1d(), MicroKernel.NR), Blocking.C_STRIDE));
+        int kcAuto = Blocking.deriveKc(cpu.l1d(), MicroKernel.NR);
+        p.put("gemm_kc_auto", kcAuto);
+        p.put("gemm_mc_auto", Blocking.deriveMc(cpu.l2(), kcAuto, Blocking.C_STRIDE));
         p.put("gemm_strips_per_tile", Gemm.STRIPS_PER_TILE);
         p.put("attention_bq", FlashAttention.BQ);
         p.put("attention_bk", FlashAttention.BK);
