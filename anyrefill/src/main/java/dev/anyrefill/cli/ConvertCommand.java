@@ -18,7 +18,9 @@ import java.util.concurrent.Callable;
  * {@code anyrefill convert}: a safetensors file with every tensor in another floating type
  * (the miniature's F32 training checkpoints to the BF16 files it ships). Tensors stream from
  * the mapped input to the output a chunk at a time, so a file of any size fits; BF16 rounds to
- * nearest even. Metadata is kept, with the source's name added.
+ * nearest even. Metadata is kept, with the source's name added. {@code --prefix param.} takes
+ * the F32 weights out of a training state (which also holds AdamW's moments), to start a new
+ * phase of training from them.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Write a safetensors file with every tensor converted to F32 or BF16.")
@@ -32,6 +34,10 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The file to write.")
     Path out;
 
+    @Option(names = "--prefix", paramLabel = "P",
+            description = "Keep only the tensors whose names start with P, without it (param. takes the weights out of a training state).")
+    String prefix;
+
     @Override
     public Integer call() {
         DType target = switch (dtype.toLowerCase(Locale.ROOT)) {
@@ -44,12 +50,18 @@ final class ConvertCommand implements Callable<Integer> {
         try (SafetensorsFile file = SafetensorsFile.open(in)) {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (String name : file.names()) {
+                if (prefix != null && !name.startsWith(prefix)) {
+                    continue;
+                }
                 Tensor t = file.get(name);
                 if (!t.dtype().isFloating()) {
                     throw new IllegalArgumentException(in + ": tensor '" + name + "' is " + t.dtype()
                             + ", not a floating-point type; nothing to convert it to");
                 }
-                tensors.put(name, t);
+                tensors.put(prefix == null ? name : name.substring(prefix.length()), t);
+            }
+            if (tensors.isEmpty()) {
+                throw new IllegalArgumentException(in + ": no tensor name starts with '" + prefix + "'");
             }
             Map<String, String> metadata = new LinkedHashMap<>(file.metadata());
             metadata.put("anyrefill.converted-from", in.getFileName().toString());

@@ -14,6 +14,7 @@ import dev.anyrefill.pipeline.MiniatureModel;
 import dev.anyrefill.pipeline.RefillPipeline;
 import dev.anyrefill.pipeline.Stages;
 import dev.anyrefill.pipeline.Task;
+import dev.anyrefill.pipeline.TrainedMiniature;
 import dev.anyrefill.sampler.TorchRandom;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.vae.AutoEncoder;
@@ -24,9 +25,7 @@ import dev.anyrefill.weights.lora.LoraFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,11 +41,6 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run an LPG task on the miniature AnyRefill (models/miniature) and a held-out scene; writes a panel.")
 final class DemoCommand implements Callable<Integer> {
-    /** The trained miniature's files, in the models folder. */
-    static final String TRANSFORMER = "flux-fill.safetensors";
-    static final String AUTOENCODER = "ae.safetensors";
-    static final String PROMPT = "prompt.safetensors";
-
     @Option(names = "--out-dir", defaultValue = "demo-output", paramLabel = "DIR",
             description = "Where to write canvas.png, canvas-mask.png, result.png and panel.png (default: ${DEFAULT-VALUE}).")
     Path outDir;
@@ -84,25 +78,25 @@ final class DemoCommand implements Callable<Integer> {
         }
         OptionChecks.canvas("--size", new LpgImages.Size(size, size), 32, false);
         Outputs.requireWritable(outDir.resolve("demo.png"));
-        Path dir = models != null ? models : Path.of(System.getProperty("anyrefill.home", ".")).resolve("models/miniature");
-        List<Task> tasks = all ? lorasIn(dir) : List.of(Task.fromCliName(task));
-        String missing = untrained ? null : missing(dir, tasks);
+        Path dir = models != null ? models : TrainedMiniature.defaultFolder();
+        List<Task> tasks = all ? TrainedMiniature.lorasIn(dir) : List.of(Task.fromCliName(task));
+        String missing = untrained ? null : TrainedMiniature.missing(dir, tasks);
         Stages stages = new Stages(System.out);
         Kernels kernels = Backends.java();
         Pixels photo = Scenes.render(size, size, DatasetCommand.EVALUATION_SEEDS + scene);
         if (!untrained && missing == null) {
             System.out.println("anyrefill demo: the miniature AnyRefill trained by this project (" + dir + ")");
-            try (FluxCheckpoint ckpt = FluxCheckpoint.open(dir.resolve(TRANSFORMER));
-                 TensorSource aeFile = Checkpoints.open(dir.resolve(AUTOENCODER));
-                 InputTensors prompt = new InputTensors(dir.resolve(PROMPT))) {
+            try (FluxCheckpoint ckpt = FluxCheckpoint.open(dir.resolve(TrainedMiniature.TRANSFORMER));
+                 TensorSource aeFile = Checkpoints.open(dir.resolve(TrainedMiniature.AUTOENCODER));
+                 InputTensors prompt = new InputTensors(dir.resolve(TrainedMiniature.PROMPT))) {
                 FluxModel model = stages.time("load model", () -> new FluxModel(ckpt, kernels));
                 AutoEncoder ae = stages.time("load VAE", () -> new AutoEncoder(aeFile, kernels));
                 Tensor txt = prompt.get("txt", dev.anyrefill.dit.Shapes.ANY, model.config().contextInDim());
                 Tensor vec = prompt.get("vec", model.config().vecInDim());
                 for (Task t : tasks) {
-                    try (LoraFile lora = LoraFile.open(dir.resolve(loraName(t)))) {
+                    try (LoraFile lora = LoraFile.open(dir.resolve(TrainedMiniature.loraName(t)))) {
                         Loras.apply(model, List.of(new Loras.Weighted(lora, 1.0)), LoraMode.RUNTIME);
-                        run(t, model, ae, txt, vec, photo, all, stages, "the miniature with " + loraName(t));
+                        run(t, model, ae, txt, vec, photo, all, stages, "the miniature with " + TrainedMiniature.loraName(t));
                     }
                 }
             }
@@ -133,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
                     + " is not one");
         }
         boolean perception = t.preparedSide() == Task.Side.RIGHT;
-        Pixels prepared = t.prepare(photo);
+        Pixels prepared = TrainedMiniature.prepare(t, photo);
         Tensor left = ImageFiles.toTensor(perception ? photo : prepared);
         Tensor truth = ImageFiles.toTensor(perception ? prepared : photo);
         LpgImages images = new LpgImages(left, truth, null);
@@ -162,36 +156,6 @@ final class DemoCommand implements Callable<Integer> {
         });
         System.out.println(t.cliName() + ": wrote " + outDir.resolve("panel" + suffix + ".png") + " (reference | masked "
                 + "target | painted result | ground truth), with canvas, canvas-mask and result");
-    }
-
-    static String loraName(Task t) {
-        return "lora-" + t.cliName() + ".safetensors";
-    }
-
-    /** The tasks with a LoRA in dir, in the paper's order. */
-    private static List<Task> lorasIn(Path dir) {
-        List<Task> found = new ArrayList<>();
-        for (Task t : Task.values()) {
-            if (Files.isRegularFile(dir.resolve(loraName(t)))) {
-                found.add(t);
-            }
-        }
-        return found;
-    }
-
-    /** The first file the trained miniature needs that dir lacks, or null when all are there. */
-    private static String missing(Path dir, List<Task> tasks) {
-        if (tasks.isEmpty()) {
-            return "no lora-TASK.safetensors";
-        }
-        List<String> needed = new ArrayList<>(List.of(TRANSFORMER, AUTOENCODER, PROMPT));
-        tasks.forEach(t -> needed.add(loraName(t)));
-        for (String f : needed) {
-            if (!Files.isRegularFile(dir.resolve(f))) {
-                return "no " + f;
-            }
-        }
-        return null;
     }
 
     /** A [1, H, W] mask in [0, 1] as a grey [3, H, W] image in [-1, 1]. */

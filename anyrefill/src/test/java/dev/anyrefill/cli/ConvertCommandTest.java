@@ -41,4 +41,29 @@ class ConvertCommandTest {
         }
         assertEquals(2, CliRun.of("convert", in.toString(), "--dtype", "f16", "--out", tmp.resolve("x").toString()).exitCode());
     }
+
+    @Test
+    void prefixTakesTheWeightsOutOfATrainingState() {
+        Path in = Golden.tiny("flux-fill.safetensors");
+        Path state = tmp.resolve("state.safetensors");
+        Path weights = tmp.resolve("weights.safetensors");
+        try (SafetensorsFile a = SafetensorsFile.open(in)) {
+            java.util.Map<String, dev.anyrefill.tensor.Tensor> tensors = new java.util.LinkedHashMap<>();
+            for (String name : a.names()) {
+                tensors.put("param." + name, a.get(name));
+                tensors.put("adam.m." + name, a.get(name));
+            }
+            dev.anyrefill.weights.SafetensorsWriter.write(state, tensors, java.util.Map.of(), DType.F32);
+        }
+        assertEquals(0, CliRun.of("convert", state.toString(), "--prefix", "param.", "--dtype", "f32",
+                "--out", weights.toString()).exitCode());
+        try (SafetensorsFile a = SafetensorsFile.open(in); SafetensorsFile b = SafetensorsFile.open(weights)) {
+            assertEquals(a.names(), b.names(), "the param. tensors, renamed; the moments left out");
+            for (String name : a.names()) {
+                assertArrayEquals(a.get(name).toF32().data(), b.get(name).toF32().data(), name);
+            }
+        }
+        assertEquals(2, CliRun.of("convert", in.toString(), "--prefix", "param.", "--dtype", "f32",
+                "--out", tmp.resolve("none").toString()).exitCode(), "no tensor has the prefix");
+    }
 }

@@ -4,6 +4,7 @@ import dev.anyrefill.image.ImageFiles;
 import dev.anyrefill.image.Pixels;
 import dev.anyrefill.image.PngText;
 import dev.anyrefill.pipeline.SampleImages;
+import dev.anyrefill.pipeline.TrainedMiniature;
 import dev.anyrefill.testing.Golden;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +26,7 @@ class DemoAndPrepareCommandsTest {
     @Test
     void demoWritesTheCanvasMaskResultAndPanel() throws IOException {
         Path dir = tmp.resolve("demo");
-        CliRun run = CliRun.of("demo", "--out-dir", dir.toString(), "--steps", "2", "--size", "64");
+        CliRun run = CliRun.of("demo", "--untrained", "--out-dir", dir.toString(), "--steps", "2", "--size", "64");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("UNTRAINED"), run.out());
         assertEquals(128, ImageFiles.readRgb(dir.resolve("canvas.png")).width());
@@ -42,9 +43,9 @@ class DemoAndPrepareCommandsTest {
     @Test
     void demoRunsTheTrainedMiniatureWhereItsFilesAreAndOnePanelPerLora() throws IOException {
         Path models = Files.createDirectories(tmp.resolve("models"));
-        Files.copy(Golden.tiny("flux-fill.safetensors"), models.resolve(DemoCommand.TRANSFORMER));
-        Files.copy(Golden.tiny("ae.safetensors"), models.resolve(DemoCommand.AUTOENCODER));
-        Files.copy(Golden.tiny("expected.safetensors"), models.resolve(DemoCommand.PROMPT)); // holds txt and vec
+        Files.copy(Golden.tiny("flux-fill.safetensors"), models.resolve(TrainedMiniature.TRANSFORMER));
+        Files.copy(Golden.tiny("ae.safetensors"), models.resolve(TrainedMiniature.AUTOENCODER));
+        Files.copy(Golden.tiny("expected.safetensors"), models.resolve(TrainedMiniature.PROMPT)); // holds txt and vec
         Files.copy(Golden.tiny("lora-bfl.safetensors"), models.resolve("lora-colorization.safetensors"));
         Files.copy(Golden.tiny("lora-kohya.safetensors"), models.resolve("lora-deblur.safetensors"));
         Path dir = tmp.resolve("trained");
@@ -58,7 +59,7 @@ class DemoAndPrepareCommandsTest {
             assertEquals(t, PngText.read(Files.readAllBytes(dir.resolve("result-" + t + ".png"))).get("anyrefill.task"));
         }
         assertTrue(!Files.exists(dir.resolve("panel-super-resolution-4x.png")), "no LoRA, no panel");
-        Files.delete(models.resolve(DemoCommand.PROMPT));
+        Files.delete(models.resolve(TrainedMiniature.PROMPT));
         CliRun fallback = CliRun.of("demo", "--models", models.toString(), "--out-dir", tmp.resolve("f").toString(),
                 "--steps", "2", "--size", "64");
         assertEquals(0, fallback.exitCode(), fallback.err());
