@@ -8,8 +8,8 @@ import dev.anyrefill.weights.SyntheticWeights;
 /**
  * The untrained miniature ({@code demo --untrained}, the tests and the benchmarks; the demo's
  * default is the trained {@link TrainedMiniature}): FLUX.1-Fill's architecture (384 channels
- * in: noisy latent, masked image latent, mask; 64 out; head size 128, RoPE axes [16, 56, 56], guidance embedding) at
- * tiny widths, and FLUX's AutoEncoder at a small width, with weights generated from a fixed
+ * in: noisy latent, masked image latent, mask; 64 out; head size 128, RoPE axes [16, 56, 56],
+ * guidance embedding) at tiny widths, and FLUX's AutoEncoder at a small width, with weights generated from a fixed
  * seed. Nothing is downloaded; the model is untrained, so its pictures show the pipeline
  * working, not image quality.
  */

@@ -1,12 +1,16 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.tensor.DType;
+import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import dev.anyrefill.weights.SafetensorsFile;
+import dev.anyrefill.weights.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,12 +52,12 @@ class ConvertCommandTest {
         Path state = tmp.resolve("state.safetensors");
         Path weights = tmp.resolve("weights.safetensors");
         try (SafetensorsFile a = SafetensorsFile.open(in)) {
-            java.util.Map<String, dev.anyrefill.tensor.Tensor> tensors = new java.util.LinkedHashMap<>();
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (String name : a.names()) {
                 tensors.put("param." + name, a.get(name));
                 tensors.put("adam.m." + name, a.get(name));
             }
-            dev.anyrefill.weights.SafetensorsWriter.write(state, tensors, java.util.Map.of(), DType.F32);
+            SafetensorsWriter.write(state, tensors, Map.of(), DType.F32);
         }
         assertEquals(0, CliRun.of("convert", state.toString(), "--prefix", "param.", "--dtype", "f32",
                 "--out", weights.toString()).exitCode());

@@ -2,12 +2,13 @@ package dev.anyrefill.cli;
 
 import dev.anyrefill.pipeline.Task;
 import dev.anyrefill.pipeline.TrainedMiniature;
+import dev.anyrefill.testing.Golden;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +40,8 @@ class ShippedMiniatureTest {
     private static Path scenes;
 
     @BeforeAll
-    static void scenes(@org.junit.jupiter.api.io.TempDir Path tmp) {
-        models = findModels();
+    static void scenes(@TempDir Path tmp) {
+        models = Golden.dir().resolve("../../models/miniature").normalize(); // beside testdata/golden
         scenes = tmp.resolve("scenes");
         CliRun r = CliRun.of("dataset", "scenes", "--count", Integer.toString(PAIRS), "--size", "128", "--split", "eval",
                 "--out", scenes.toString());
@@ -52,7 +53,7 @@ class ShippedMiniatureTest {
             "colorization, input, 2.0",
     })
     void theTaskLoraBeatsItsBaseline(String task, String baseline, double marginDb,
-                                     @org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+                                     @TempDir Path tmp) throws IOException {
         Task t = Task.fromCliName(task);
         assertNull(TrainedMiniature.missing(models, List.of(t)), "the shipped miniature in " + models);
         Path pairs = tmp.resolve("pairs");
@@ -89,16 +90,5 @@ class ShippedMiniatureTest {
         Matcher m = Pattern.compile("PSNR (-?[0-9.]+) dB").matcher(r.out());
         assertTrue(m.find(), r.out());
         return Double.parseDouble(m.group(1));
-    }
-
-    /** models/miniature of the checkout the tests run in. */
-    private static Path findModels() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolve("models/miniature");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("models/miniature not found above " + Path.of("").toAbsolutePath());
     }
 }
