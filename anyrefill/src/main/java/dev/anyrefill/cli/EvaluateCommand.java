@@ -1,6 +1,7 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.image.ImageFiles;
+import dev.anyrefill.metrics.EdgeF1;
 import dev.anyrefill.metrics.ImageMetrics;
 import dev.anyrefill.pipeline.Canvas;
 import dev.anyrefill.pipeline.LpgImages;
@@ -30,7 +31,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code anyrefill evaluate}: how well a task is solved on held-out pairs, as PSNR and SSIM of
- * each answer against the pair's target (ImageMetrics), and their means. The answer comes from
+ * each answer against the pair's target (ImageMetrics; for image-to-canny's edge maps also
+ * their edge F1, EdgeF1), and their means. The answer comes from
  * the model (with its LoRAs) on the LPG canvas, or from a baseline: the left image itself (the
  * grey, blurred or nearest-upsampled input, what a task must beat), or the model with the
  * reference left out (the whole canvas masked: what the left prompt adds), or the target through
@@ -107,7 +109,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (source == Source.INPUT) {
             for (PairsFolder.Pair p : chosenPairs) {
                 LpgImages images = LpgImages.read(p.reference(), p.target(), p.mask(), halves, false);
-                scores.add(score(images.reference(), images.target(), rows, images));
+                scores.add(score(chosen, images.reference(), images.target(), rows, images));
             }
         } else if (source == Source.AUTOENCODER) {
             if (ae == null) {
@@ -118,7 +120,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 for (PairsFolder.Pair p : chosenPairs) {
                     LpgImages images = LpgImages.read(p.reference(), p.target(), p.mask(), halves, false);
                     Tensor through = clamp(autoEncoder.decode(autoEncoder.encode(images.target())));
-                    scores.add(score(through, images.target(), rows, images));
+                    scores.add(score(chosen, through, images.target(), rows, images));
                 }
             }
         } else {
@@ -149,7 +151,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     Tensor packed = pipeline.denoise(canvas, pipeline.condition(canvas), noise, txt, vec, steps, guidance,
                             Euler.StepListener.NONE);
                     Tensor answer = clamp(RefillPipeline.answer(canvas, pipeline.decode(canvas, packed), false));
-                    scores.add(score(answer, images.target(), rows, images));
+                    scores.add(score(chosen, answer, images.target(), rows, images));
                 }
             }
         }
@@ -178,12 +180,23 @@ final class EvaluateCommand implements Callable<Integer> {
         }
     }
 
-    /** PSNR and SSIM of answer against target; the first four pairs also go into the panel. */
-    private static double[] score(Tensor answer, Tensor target, List<Tensor> rows, LpgImages images) {
+    /**
+     * PSNR and SSIM of answer against target, and for an edge map its edge F1 (EdgeF1: PSNR
+     * favours a black map there); the first four pairs also go into the panel.
+     */
+    private static double[] score(Task chosen, Tensor answer, Tensor target, List<Tensor> rows, LpgImages images) {
         if (rows.size() < 4) {
             rows.add(SamplePanels.beside(List.of(images.reference(), target, answer)));
         }
-        return new double[]{ImageMetrics.psnr(answer, target), ImageMetrics.ssim(answer, target)};
+        double psnr = ImageMetrics.psnr(answer, target);
+        double ssim = ImageMetrics.ssim(answer, target);
+        return edgeTarget(chosen)
+                ? new double[]{psnr, ssim, EdgeF1.f1(answer, target, EdgeF1.TOLERANCE)}
+                : new double[]{psnr, ssim};
+    }
+
+    private static boolean edgeTarget(Task chosen) {
+        return chosen == Task.IMAGE_TO_CANNY;
     }
 
     /** An answer as an image file holds it: values clamped to [-1, 1]. */
@@ -205,17 +218,22 @@ final class EvaluateCommand implements Callable<Integer> {
             case AUTOENCODER -> "the target through the AutoEncoder (the ceiling)";
             case MODEL -> "the model" + (loras.isEmpty() ? " (no LoRA)" : " with " + String.join(", ", loras));
         };
-        System.out.printf(Locale.ROOT, "evaluate %s on %d pairs of %s, answers from %s: PSNR %.2f dB, SSIM %.4f%n",
-                chosen.cliName(), scores.size(), pairs, what, psnr, ssim);
+        boolean edges = edgeTarget(chosen);
+        double f1 = edges ? scores.stream().mapToDouble(s -> s[2]).average().orElseThrow() : Double.NaN;
+        System.out.printf(Locale.ROOT, "evaluate %s on %d pairs of %s, answers from %s: PSNR %.2f dB, SSIM %.4f%s%n",
+                chosen.cliName(), scores.size(), pairs, what, psnr, ssim,
+                edges ? String.format(Locale.ROOT, ", edge F1 %.4f (tolerance %d px)", f1, EdgeF1.TOLERANCE) : "");
         if (out != null) {
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < scores.size(); i++) {
-                lines.add(String.format(Locale.ROOT, "{\"pair\":\"%s\",\"psnr\":%.4f,\"ssim\":%.5f}",
-                        chosenPairs.get(i).name(), scores.get(i)[0], scores.get(i)[1]));
+                lines.add(String.format(Locale.ROOT, "{\"pair\":\"%s\",\"psnr\":%.4f,\"ssim\":%.5f%s}",
+                        chosenPairs.get(i).name(), scores.get(i)[0], scores.get(i)[1],
+                        edges ? String.format(Locale.ROOT, ",\"edge_f1\":%.5f", scores.get(i)[2]) : ""));
             }
             lines.add(String.format(Locale.ROOT, "{\"task\":\"%s\",\"source\":\"%s\",\"loras\":\"%s\",\"pairs\":%d,"
-                            + "\"psnr\":%.4f,\"ssim\":%.5f}", chosen.cliName(), source.name().toLowerCase(Locale.ROOT),
-                    String.join(",", loras), scores.size(), psnr, ssim));
+                            + "\"psnr\":%.4f,\"ssim\":%.5f%s}", chosen.cliName(), source.name().toLowerCase(Locale.ROOT),
+                    String.join(",", loras), scores.size(), psnr, ssim,
+                    edges ? String.format(Locale.ROOT, ",\"edge_f1\":%.5f", f1) : ""));
             AtomicFiles.write(out, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         }
     }
