@@ -26,12 +26,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * must beat a baseline by a stated PSNR margin. A change that breaks the model, the LoRA path,
  * the sampler or the AutoEncoder drops the answers below it.
  *
- * <p>The baseline is the task's trivial answer (the grey input, the edge map) where the
- * miniature can beat it. On 4x super-resolution and deblur (whose LoRAs are not shipped yet) it
- * cannot: the blurred and the
- * up-sampled inputs score above the miniature AutoEncoder's own ceiling on these smooth scenes
- * (models/miniature/README.md), so there the baseline is the same model without its LoRA, on
- * the same LPG canvas: what the LoRA adds.
+ * <p>The baseline is the task's trivial answer (the grey input) where the miniature can beat
+ * it. On 4x super-resolution and deblur it cannot: the blurred and the up-sampled inputs score
+ * above the miniature AutoEncoder's own ceiling on these smooth scenes
+ * (models/miniature/README.md), and an edge map is no answer to canny-to-image; there the
+ * baseline is the same model without its LoRA, on the same LPG canvas: what the LoRA adds.
+ * The margins are about half the gap measured on these scenes (4.6 dB for colorization and
+ * canny-to-image, 7.1 for super-resolution, 6.8 for deblur, AMD EPYC family 26 model 2).
+ * Image-to-canny has no row: its LoRA does not beat the trivial all-black map
+ * (models/miniature/README.md), and a test of it would test nothing the README does not admit.
  */
 class ShippedMiniatureTest {
     /** Evaluation scenes per task: enough for a mean that a broken pipeline cannot reach by chance. */
@@ -51,8 +54,11 @@ class ShippedMiniatureTest {
     @ParameterizedTest(name = "{0} beats {1} by {2} dB")
     @CsvSource({
             "colorization, input, 2.0",
+            "canny-to-image, no-lora, 2.0",
+            "super-resolution-4x, no-lora, 3.5",
+            "deblur, no-lora, 3.5",
     })
-    void theTaskLoraBeatsItsBaseline(String task, String baseline, double marginDb,
+    void theTaskLoraBeatsItsBaseline(String task, String baseline, double margin,
                                      @TempDir Path tmp) throws IOException {
         Task t = Task.fromCliName(task);
         assertNull(TrainedMiniature.missing(models, List.of(t)), "the shipped miniature in " + models);
@@ -63,14 +69,15 @@ class ShippedMiniatureTest {
             prepare.addAll(List.of("--canny", TrainedMiniature.CANNY_LOW + "," + TrainedMiniature.CANNY_HIGH));
         }
         assertEquals(0, CliRun.of(prepare.toArray(String[]::new)).exitCode());
-        double withLora = psnr(evaluate(pairs, task, "--lora", models.resolve(TrainedMiniature.loraName(t)).toString()));
+        double withLora = psnr(evaluate(pairs, task, "--lora",
+                models.resolve(TrainedMiniature.loraName(t)).toString()));
         double base = psnr(baseline.equals("input")
                 ? evaluate(pairs, task, "--baseline", "input")
                 : evaluate(pairs, task));
         System.out.printf(Locale.ROOT, "shipped miniature, %s on %d evaluation scenes: %.2f dB with its LoRA, "
                 + "%.2f dB for the %s baseline, margin %.2f dB (needed %.1f)%n", task, PAIRS, withLora, base, baseline,
-                withLora - base, marginDb);
-        assertTrue(withLora > base + marginDb, task + ": " + withLora + " dB against " + baseline + "'s " + base);
+                withLora - base, margin);
+        assertTrue(withLora > base + margin, task + ": " + withLora + " dB against " + baseline + "'s " + base);
     }
 
     private static CliRun evaluate(Path pairs, String task, String... extra) {
