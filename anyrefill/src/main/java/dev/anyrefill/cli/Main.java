@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
                 TrainCommand.class,
                 TrainStepCommand.class,
                 BenchCommand.class,
+                TuneCommand.class,
         })
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";

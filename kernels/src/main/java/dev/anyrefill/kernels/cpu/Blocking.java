@@ -1,15 +1,21 @@
 package dev.anyrefill.kernels.cpu;
 
+import java.util.Optional;
+
 import static dev.anyrefill.kernels.cpu.MicroKernel.MR;
 import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 
 /**
  * The GEMM's cache blocking, fixed when the kernels load (constants, so the JIT folds them):
- * the K block {@code KC} and the rows per tile {@code MC}. By default the values tuned on AVX2
- * machines (KC 256, MC 126). {@code -Danyrefill.gemm.kc=N|auto} and {@code
- * -Danyrefill.gemm.mc=N|auto} choose others, so a benchmark can compare them (JMH:
- * {@code -jvmArgsAppend -Danyrefill.gemm.kc=auto}); {@code auto} derives them from this
- * machine's caches ({@link CpuInfo}):
+ * the K block {@code KC} and the rows per tile {@code MC}, the first of these that exists:
+ * <ol>
+ *   <li>{@code -Danyrefill.gemm.kc=N|auto} and {@code -Danyrefill.gemm.mc=N|auto}, so a
+ *       benchmark can compare choices (JMH: {@code -jvmArgsAppend -Danyrefill.gemm.kc=auto});</li>
+ *   <li>what {@code anyrefill tune} measured best on this CPU model ({@link TuningCache});</li>
+ *   <li>the values tuned on AVX2 machines, KC 256 and MC 126, which also won on the AVX-512
+ *       parts measured so far (docs/performance.md).</li>
+ * </ol>
+ * {@code auto} derives them from this machine's caches ({@link CpuInfo}):
  * <ul>
  *   <li>KC: one packed strip block, KC x NR floats, takes three quarters of L1d (the rows of x
  *       stream past it). KC 256 is this for AVX2 (NR 24) and a 32 KiB L1d; with AVX-512 (NR 48)
@@ -27,8 +33,14 @@ final class Blocking {
     static final int STRIPS_PER_TILE = 16;
     static final int C_STRIDE = (STRIPS_PER_TILE + 1) * NR;
 
-    static final int KC = choose("anyrefill.gemm.kc", DEFAULT_KC, () -> deriveKc(CpuInfo.detect().l1d(), NR), 16);
-    static final int MC = choose("anyrefill.gemm.mc", DEFAULT_MC, () -> deriveMc(CpuInfo.detect().l2(), KC, C_STRIDE), MR);
+    /** This CPU's tuning, if {@code anyrefill tune} has run here (read only when no property sets both). */
+    private static final Optional<TuningCache.Tuned> TUNED = System.getProperty("anyrefill.gemm.kc") != null
+            && System.getProperty("anyrefill.gemm.mc") != null ? Optional.empty() : TuningCache.read(TuningCache.file());
+
+    static final int KC = choose("anyrefill.gemm.kc", TUNED.map(TuningCache.Tuned::kc).orElse(DEFAULT_KC),
+            () -> deriveKc(CpuInfo.detect().l1d(), NR), 16);
+    static final int MC = choose("anyrefill.gemm.mc", TUNED.map(TuningCache.Tuned::mc).orElse(DEFAULT_MC),
+            () -> deriveMc(CpuInfo.detect().l2(), KC, C_STRIDE), MR);
 
     private Blocking() {
     }
@@ -54,10 +66,10 @@ final class Blocking {
         return (int) Math.clamp(mc, 6L * MR, 96L * MR);
     }
 
-    /** Where a value came from, for benchmark lines: "default", "auto" or "property". */
+    /** Where a value came from, for benchmark lines: "default", "tuned", "auto" or "property". */
     static String source(String property) {
         String v = System.getProperty(property);
-        return v == null ? "default" : v.equals("auto") ? "auto" : "property";
+        return v == null ? (TUNED.isPresent() ? "tuned" : "default") : v.equals("auto") ? "auto" : "property";
     }
 
     private static int choose(String property, int fallback, java.util.function.IntSupplier derived, int multiple) {
