@@ -41,9 +41,10 @@ public final class KernelParameters {
                 + " (kc: " + Blocking.source("anyrefill.gemm.kc") + ", mc: " + Blocking.source("anyrefill.gemm.mc") + ")";
     }
 
-    /** As a JSON object. */
+    /** As a JSON object, with where KC and MC came from ({@code gemm_kc_source}: default, tuned, auto or property). */
     public static String toJson() {
         return all().entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%d", e.getKey(), e.getValue()))
-                .collect(Collectors.joining(",", "{", "}"));
+                .collect(Collectors.joining(",", "{", ",\"gemm_kc_source\":\"" + Blocking.source("anyrefill.gemm.kc")
+                        + "\",\"gemm_mc_source\":\"" + Blocking.source("anyrefill.gemm.mc") + "\"}"));
     }
 }

@@ -36,5 +36,9 @@ class CpuInfoTest {
         assertEquals(3 * p.get("vector_floats"), p.get("gemm_nr"), "NR is three vectors");
         assertEquals(0, p.get("gemm_mc") % p.get("gemm_mr"), "a row tile is whole groups of MR rows");
         assertEquals(0, p.get("attention_bk") % p.get("gemm_mr"), "a key tile is whole groups of MR keys");
+        String json = KernelParameters.toJson();
+        String expected = System.getProperty("anyrefill.gemm.kc") == null ? "default" : "property"; // the build never tunes
+        assertTrue(json.contains("\"gemm_kc\":" + p.get("gemm_kc") + ",") && json.endsWith("\"gemm_kc_source\":\""
+                + expected + "\",\"gemm_mc_source\":\"" + expected + "\"}"), json);
     }
 }
