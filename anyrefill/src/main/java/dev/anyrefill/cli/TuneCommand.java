@@ -28,7 +28,7 @@ final class TuneCommand implements Callable<Integer> {
             description = "GEMM shapes to measure (default: FLUX's projections with fewer rows, ${DEFAULT-VALUE}).")
     List<String> shapes = Autotune.SHAPES;
 
-    @Option(names = "--passes", defaultValue = "2", paramLabel = "N",
+    @Option(names = "--passes", defaultValue = "3", paramLabel = "N",
             description = "Timed passes per shape after one warm-up, the best kept (default: ${DEFAULT-VALUE}).")
     int passes;
 
