@@ -18,7 +18,8 @@ class TuneCommandTest {
         String old = System.getProperty("anyrefill.cache.dir");
         System.setProperty("anyrefill.cache.dir", cache.toString()); // never the folder other test JVMs read
         try {
-            CliRun tune = CliRun.of("tune", "--shapes", "64x256x96", "--passes", "1");
+            CliRun tune = CliRun.of("tune", "--shapes", "64x256x96", "--attention-shapes", "attention:100x1x64",
+                    "--conv-shapes", "conv:8x16x16", "--passes", "1", "--rounds", "1");
             assertEquals(0, tune.exitCode(), tune.err());
             List<Path> files;
             try (var list = Files.list(cache)) {
@@ -26,10 +27,11 @@ class TuneCommandTest {
             }
             assertEquals(1, files.size(), "one file for this CPU: " + files);
             String text = Files.readString(files.getFirst());
-            assertTrue(text.matches("(?s).*\ngemm\\.kc=[0-9]+\ngemm\\.mc=[0-9]+\n"), text);
-            long measured = tune.out().lines().filter(l -> l.matches(" +KC +[0-9]+ +MC +[0-9]+ .*GFLOP/s.*")).count();
-            assertTrue(measured >= 2, "the default and at least one other candidate:\n" + tune.out());
-            assertEquals(measured, text.lines().filter(l -> l.matches("# +[0-9]+ +[0-9]+ .*")).count(),
+            assertTrue(text.matches("(?s).*\ngemm\\.kc=[0-9]+\ngemm\\.mc=[0-9]+\nattention\\.queries=[0-9]+\n"
+                    + "attention\\.keys=[0-9]+\nconv\\.pixels=[0-9]+\n"), text);
+            long measured = tune.out().lines().filter(l -> l.matches(" +(gemm|attention|conv)\\.[a-z]+=[0-9].*GFLOP/s.*")).count();
+            assertTrue(measured >= 2 + 2 + 2, "the default and at least one other candidate of each sweep:\n" + tune.out());
+            assertEquals(measured, text.lines().filter(l -> l.matches("# (gemm|attention|conv)\\..* [0-9.]+( \\*)?")).count(),
                     "every candidate measured is in the file's report:\n" + text);
 
             CliRun show = CliRun.of("tune", "--show");
@@ -50,5 +52,8 @@ class TuneCommandTest {
         CliRun r = CliRun.of("tune", "--shapes", "64x256");
         assertEquals(2, r.exitCode());
         assertEquals("anyrefill: --shapes: '64x256' is not MxKxN\n", r.err());
+        CliRun a = CliRun.of("tune", "--attention-shapes", "100x1x64");
+        assertEquals(2, a.exitCode());
+        assertEquals("anyrefill: --attention-shapes: '100x1x64' is not attention:TxHxD\n", a.err());
     }
 }

@@ -6,160 +6,274 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 import static dev.anyrefill.kernels.cpu.MicroKernel.MR;
 import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 
 /**
- * {@code anyrefill tune}: measures the GEMM at FLUX's shapes under a few candidate blockings
- * and keeps the fastest for this CPU model ({@link TuningCache}). The candidates come from the
- * machine: the K blocks around one strip block filling L1d ({@link Blocking#deriveKc}), each
- * with the default row tile and the one derived from L2 ({@link Blocking#deriveMc}). Each runs
- * in a JVM of its own ({@link GemmProbe}), because the blocking is fixed when the kernels load.
+ * {@code anyrefill tune}: measures the kernels at FLUX's shapes under a few candidate tiles and
+ * keeps the fastest for this CPU model ({@link TuningCache}), in three sweeps: the GEMM's
+ * blocking (K blocks around one strip block filling L1d, {@link Blocking#deriveKc}, each with the
+ * default row tile and the one derived from L2, {@link Blocking#deriveMc}); then, with the GEMM's
+ * choice in force, flash attention's query and key tiles; then the convolution's pixel block.
+ * Each candidate runs in a JVM of its own ({@link KernelProbe}), because the tiles are fixed
+ * when the kernels load.
  *
- * <p>The measure is the geometric mean of GFLOP/s over the shapes. The default blocking is kept
- * unless a candidate beats it by more than {@link #MARGIN}: on a shared machine two runs of one
- * GEMM differ by more than the candidates do. Every candidate's product must agree with a
- * double-precision sum to the GEMM tests' bound ({@link #CHECK_BOUND}); the blockings differ
- * only in the order of float additions, so the results differ in their last bits, not more.
+ * <p>The measure is the geometric mean of GFLOP/s over a sweep's shapes. The candidates are
+ * measured in rounds, every candidate once a round in an order rotated from round to round, so
+ * that a machine that speeds up or slows down (a neighbour on the host, the clock) touches them
+ * all alike; each keeps its best per shape. The default is kept unless a candidate beats it by
+ * more than {@link #MARGIN} overall and in every round: on a shared machine two runs of one
+ * kernel differ by more than the candidates do, but a candidate measured right beside the
+ * default in each round is compared under the same conditions. Every candidate's GEMM,
+ * attention and convolution must agree with sums in double to the kernel tests' bound
+ * ({@link #CHECK_BOUND}); the tiles change only the order of float additions.
  */
 public final class Autotune {
     /** FLUX.1's projection shapes (K and N as they are, fewer rows), M x K x N. */
     public static final List<String> SHAPES = List.of("1024x3072x3072", "1024x3072x12288", "512x12288x3072");
-    static final double MARGIN = 0.10;
+    /** Attention at FLUX's head size over 2560 tokens (fewer heads), and the VAE's 3 x 3 convolution at 128 channels. */
+    public static final List<String> ATTENTION_SHAPES = List.of("attention:2560x4x128");
+    public static final List<String> CONV_SHAPES = List.of("conv:128x128x128");
+    static final double MARGIN = 0.05;
     static final double CHECK_BOUND = 1e-5;
 
-    /** One candidate's measurements: GFLOP/s per shape, in {@link #SHAPES}' order, and the check error. */
-    public record Result(int kc, int mc, List<Double> gflops, double checkError) {
+    /** A set of candidates for some of the {@link Tunable}s, the default first, and the shapes that judge them. */
+    public record Sweep(String name, List<String> shapes, List<Map<Tunable, Integer>> candidates) {
+    }
+
+    /**
+     * One candidate's measurements: the values it sets, its best GFLOP/s per shape over the
+     * rounds, the geometric mean of each round's, in round order, and the worst check error.
+     */
+    public record Result(Map<Tunable, Integer> values, List<Double> gflops, List<Double> roundScores, double checkError) {
         public double score() {
-            return Math.exp(gflops.stream().mapToDouble(Math::log).average().orElse(Double.NEGATIVE_INFINITY));
+            return geometricMean(gflops);
         }
 
-        boolean isDefault() {
-            return kc == Blocking.DEFAULT_KC && mc == Blocking.DEFAULT_MC;
+        /** This candidate's numbers with one more round's. */
+        Result plus(Result round) {
+            List<Double> best = new ArrayList<>();
+            for (int i = 0; i < gflops.size(); i++) {
+                best.add(Math.max(gflops.get(i), round.gflops().get(i)));
+            }
+            List<Double> rounds = new ArrayList<>(roundScores);
+            rounds.addAll(round.roundScores());
+            return new Result(values, List.copyOf(best), List.copyOf(rounds), Math.max(checkError, round.checkError()));
+        }
+
+        /** Above the other by more than the margin overall, and above it in every round. */
+        boolean beats(Result other) {
+            if (score() <= other.score() * (1 + MARGIN)) {
+                return false;
+            }
+            for (int i = 0; i < roundScores.size(); i++) {
+                if (roundScores.get(i) <= other.roundScores().get(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** {@code gemm.kc=256 gemm.mc=126}. */
+        public String label() {
+            return Autotune.label(values);
         }
     }
 
     private Autotune() {
     }
 
-    /** The candidate (KC, MC) pairs for a machine with these caches, the default first. */
-    static List<int[]> candidates(long l1d, long l2) {
-        TreeSet<Integer> kcs = new TreeSet<>(List.of(128, 192, 256, 384, Blocking.deriveKc(l1d, NR)));
-        List<int[]> out = new ArrayList<>();
-        out.add(new int[] {Blocking.DEFAULT_KC, Blocking.DEFAULT_MC});
-        for (int kc : kcs) {
-            for (int mc : new TreeSet<>(List.of(Blocking.DEFAULT_MC, Blocking.deriveMc(l2, kc, Blocking.C_STRIDE)))) {
-                if (kc != Blocking.DEFAULT_KC || mc != Blocking.DEFAULT_MC) {
-                    out.add(new int[] {kc, mc});
-                }
-            }
-        }
-        return out;
+    static String label(Map<Tunable, Integer> values) {
+        return values.entrySet().stream().map(e -> e.getKey().key + "=" + e.getValue()).collect(Collectors.joining(" "));
     }
 
-    /** The best result: the default unless another scores more than MARGIN above it. */
-    static Result choose(List<Result> results) {
-        Result best = results.getFirst();
-        for (Result r : results) {
-            if (r.score() > best.score()) {
-                best = r;
+    /** Parameters and values, alternating, as a map in {@link Tunable}'s order. */
+    static Map<Tunable, Integer> values(Object... parameterThenValue) {
+        Map<Tunable, Integer> m = new EnumMap<>(Tunable.class);
+        for (int i = 0; i < parameterThenValue.length; i += 2) {
+            m.put((Tunable) parameterThenValue[i], (Integer) parameterThenValue[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The GEMM's candidate (KC, MC) pairs for a machine with these caches, the default first. */
+    static List<Map<Tunable, Integer>> gemmCandidates(long l1d, long l2) {
+        TreeSet<Integer> kcs = new TreeSet<>(List.of(128, 192, 256, 384, Blocking.deriveKc(l1d, NR)));
+        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
+        out.add(values(Tunable.GEMM_KC, Blocking.DEFAULT_KC, Tunable.GEMM_MC, Blocking.DEFAULT_MC));
+        for (int kc : kcs) {
+            for (int mc : new TreeSet<>(List.of(Blocking.DEFAULT_MC, Blocking.deriveMc(l2, kc, Blocking.C_STRIDE)))) {
+                out.add(values(Tunable.GEMM_KC, kc, Tunable.GEMM_MC, mc));
             }
         }
+        return List.copyOf(out);
+    }
+
+    /** Attention's candidates: one, two or four strips of queries by 32, 64 or 128 groups of keys, the default first. */
+    static List<Map<Tunable, Integer>> attentionCandidates() {
+        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
+        out.add(values(Tunable.ATTENTION_QUERIES, Blocking.DEFAULT_ATTENTION_QUERIES, Tunable.ATTENTION_KEYS,
+                Blocking.DEFAULT_ATTENTION_KEYS));
+        for (int strips : List.of(1, 2, 4)) {
+            for (int groups : List.of(32, 64, 128)) {
+                out.add(values(Tunable.ATTENTION_QUERIES, strips * NR, Tunable.ATTENTION_KEYS, groups * MR));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The convolution's candidates: blocks of 2, 4 or 8 strips of pixels, the default first. */
+    static List<Map<Tunable, Integer>> convCandidates() {
+        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
+        out.add(values(Tunable.CONV_PIXELS, Blocking.DEFAULT_CONV_PIXELS));
+        for (int strips : List.of(2, 4, 8)) {
+            out.add(values(Tunable.CONV_PIXELS, strips * NR));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The best scoring result that {@linkplain Result#beats beats} the default (the first), else the default. */
+    static Result choose(List<Result> results) {
+        Result def = results.getFirst();
+        Result best = def;
         for (Result r : results) {
-            if (r.isDefault() && best.score() <= r.score() * (1 + MARGIN)) {
-                return r;
+            if (r.beats(def) && r.score() > best.score()) {
+                best = r;
             }
         }
         return best;
     }
 
-    /** Measures every candidate on these shapes, reporting each as it finishes, and returns the results. */
-    public static List<Result> measure(List<String> shapes, int passes, Consumer<Result> progress) {
-        CpuInfo cpu = CpuInfo.detect();
-        List<Result> results = new ArrayList<>();
-        for (int[] c : candidates(cpu.l1d(), cpu.l2())) {
-            Result r = probe(c[0], c[1], shapes, passes);
-            if (!(r.checkError() <= CHECK_BOUND)) {
-                throw new IllegalStateException(String.format(Locale.ROOT, "GEMM with KC %d, MC %d: error %.3e against "
-                        + "a double-precision sum, above the bound %.0e: a kernel bug", c[0], c[1], r.checkError(), CHECK_BOUND));
+    /**
+     * Measures a sweep's candidates, each with {@code fixed} in force as well, in {@code rounds}
+     * rounds of {@code passes} timed passes a probe, reporting each probe as it finishes;
+     * returns one result per candidate, in the sweep's order.
+     */
+    static List<Result> measure(Sweep sweep, Map<Tunable, Integer> fixed, int rounds, int passes, Consumer<Result> progress) {
+        List<Map<Tunable, Integer>> candidates = sweep.candidates();
+        Result[] results = new Result[candidates.size()];
+        for (int round = 0; round < rounds; round++) {
+            for (int j = 0; j < candidates.size(); j++) {
+                int i = (j + round) % candidates.size();
+                Result r = probe(candidates.get(i), fixed, sweep.shapes(), passes);
+                if (!(r.checkError() <= CHECK_BOUND)) {
+                    throw new IllegalStateException(String.format(Locale.ROOT, "kernels with %s: error %.3e against "
+                            + "sums in double, above the bound %.0e: a kernel bug", r.label(), r.checkError(), CHECK_BOUND));
+                }
+                results[i] = results[i] == null ? r : results[i].plus(r);
+                progress.accept(r);
             }
-            results.add(r);
-            progress.accept(r);
         }
-        return results;
+        return List.of(results);
     }
 
-    /** Runs the whole tuning and writes this CPU's cache file; returns the report written into it. */
-    public static String run(List<String> shapes, int passes, Consumer<Result> progress) {
-        List<Result> results = measure(shapes, passes, progress);
-        Result chosen = choose(results);
-        String report = report(shapes, results, chosen);
-        TuningCache.write(TuningCache.file(), new TuningCache.Tuned(chosen.kc(), chosen.mc()), report);
-        return report;
+    /** The three sweeps for this machine, in the order they run: the GEMM, attention, the convolution. */
+    public static List<Sweep> sweeps(List<String> gemmShapes, List<String> attentionShapes, List<String> convShapes) {
+        CpuInfo cpu = CpuInfo.detect();
+        return List.of(new Sweep("GEMM (M x K x N, BF16 weights)", gemmShapes, gemmCandidates(cpu.l1d(), cpu.l2())),
+                new Sweep("attention (tokens x heads x head size)", attentionShapes, attentionCandidates()),
+                new Sweep("3 x 3 convolution (channels x height x width)", convShapes, convCandidates()));
     }
 
-    static String report(List<String> shapes, List<Result> results, Result chosen) {
+    /**
+     * Runs the sweeps in order, each with the earlier ones' choices in force, writes this CPU's
+     * cache file and returns the report written into it.
+     */
+    public static String run(List<Sweep> sweeps, int rounds, int passes, Consumer<Result> progress) {
+        CpuInfo cpu = CpuInfo.detect();
+        Map<Tunable, Integer> chosen = new EnumMap<>(Tunable.class);
+        StringBuilder report = new StringBuilder();
+        report.append("anyrefill tune, ").append(java.time.Instant.now()).append('\n');
+        report.append(cpu.describe()).append(", ").append(Parallel.threads()).append(" threads, ").append(rounds)
+                .append(" rounds of ").append(passes).append(" timed passes\n");
+        for (Sweep sweep : sweeps) {
+            List<Result> results = measure(sweep, chosen, rounds, passes, progress);
+            Result best = choose(results);
+            chosen.putAll(best.values());
+            report.append(report(sweep, results, best));
+        }
+        TuningCache.write(TuningCache.file(), new TuningCache.Tuned(chosen), report.toString().strip());
+        return report.toString().strip();
+    }
+
+    static String report(Sweep sweep, List<Result> results, Result chosen) {
         StringBuilder b = new StringBuilder();
-        b.append("anyrefill tune, ").append(java.time.Instant.now()).append('\n');
-        b.append(CpuInfo.detect().describe()).append(", ").append(Parallel.threads()).append(" threads\n");
-        b.append("GFLOP/s per shape (M x K x N, BF16 weights), geometric mean; * = chosen\n");
-        b.append(String.format(Locale.ROOT, "%4s %4s  %s  %8s%n", "KC", "MC",
-                String.join("  ", shapes.stream().map(s -> String.format(Locale.ROOT, "%16s", s)).toList()), "mean"));
+        b.append(sweep.name()).append(": best GFLOP/s per shape, their geometric mean, each round's; * = chosen\n");
+        int width = results.stream().mapToInt(r -> r.label().length()).max().orElse(0);
+        b.append(String.format(Locale.ROOT, "%-" + width + "s  %s  %8s  %s%n", "", String.join("  ", sweep.shapes().stream()
+                .map(s -> String.format(Locale.ROOT, "%20s", s)).toList()), "mean", "rounds"));
         for (Result r : results) {
-            b.append(String.format(Locale.ROOT, "%4d %4d  %s  %8.1f%s%n", r.kc(), r.mc(),
-                    String.join("  ", r.gflops().stream().map(g -> String.format(Locale.ROOT, "%16.1f", g)).toList()),
-                    r.score(), r == chosen ? " *" : ""));
+            b.append(String.format(Locale.ROOT, "%-" + width + "s  %s  %8.1f  %s%s%n", r.label(),
+                    String.join("  ", r.gflops().stream().map(g -> String.format(Locale.ROOT, "%20.1f", g)).toList()),
+                    r.score(), String.join(" ", r.roundScores().stream().map(g -> String.format(Locale.ROOT, "%.1f", g)).toList()),
+                    r == chosen ? " *" : ""));
         }
-        b.append(chosen.isDefault() ? "kept the default: no candidate beat it by more than "
-                : "chosen: beats the default by more than ").append(Math.round(MARGIN * 100)).append(" %");
+        b.append(chosen == results.getFirst() ? "kept the default: no candidate beat it by more than "
+                : "chosen: beats the default by more than ").append(Math.round(MARGIN * 100))
+                .append(" % and in every round\n");
         return b.toString();
     }
 
-    /** One candidate in a child JVM of the same Java, class path and threads. */
-    static Result probe(int kc, int mc, List<String> shapes, int passes) {
+    /** One candidate, with {@code fixed} as well, in a child JVM of the same Java, class path and threads. */
+    static Result probe(Map<Tunable, Integer> candidate, Map<Tunable, Integer> fixed, List<String> shapes, int passes) {
+        Map<Tunable, Integer> all = new EnumMap<>(Tunable.class);
+        all.putAll(fixed);
+        all.putAll(candidate);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
-                "-Danyrefill.gemm.kc=" + kc, "-Danyrefill.gemm.mc=" + mc, "-Danyrefill.threads=" + Parallel.threads(),
-                GemmProbe.class.getName(), Integer.toString(passes)));
+                "-Danyrefill.threads=" + Parallel.threads()));
+        all.forEach((t, n) -> cmd.add("-D" + t.property() + "=" + n));
+        cmd.add(KernelProbe.class.getName());
+        cmd.add(Integer.toString(passes));
         cmd.addAll(shapes);
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
-                throw new IllegalStateException("the GEMM probe with KC " + kc + ", MC " + mc + " failed:\n" + out);
+                throw new IllegalStateException("the kernel probe with " + label(candidate) + " failed:\n" + out);
             }
-            return parse(kc, mc, shapes, out);
+            return parse(candidate, all, shapes, out);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start the GEMM probe: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot start the kernel probe: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while tuning", e);
         }
     }
 
-    /** Reads GemmProbe's lines; the probe must report the blocking it was asked for. */
-    static Result parse(int kc, int mc, List<String> shapes, String out) {
+    /** Reads KernelProbe's lines; the probe must report every value it was asked for. */
+    static Result parse(Map<Tunable, Integer> candidate, Map<Tunable, Integer> asked, List<String> shapes, String out) {
         double check = Double.NaN;
         List<Double> gflops = new ArrayList<>();
-        boolean blockingSeen = false;
+        boolean parametersSeen = false;
         for (String line : out.split("\n")) {
             String[] f = line.strip().split(" ");
-            if (f[0].equals("blocking")) {
-                blockingSeen = Integer.parseInt(f[1]) == kc && Integer.parseInt(f[2]) == mc;
+            if (f[0].equals("parameters")) {
+                List<String> got = List.of(f).subList(1, f.length);
+                parametersSeen = asked.entrySet().stream().allMatch(e -> got.contains(e.getKey().key + "=" + e.getValue()));
             } else if (f[0].equals("check")) {
                 check = Double.parseDouble(f[1]);
             } else if (f.length == 2 && shapes.contains(f[0])) {
                 gflops.add(Double.parseDouble(f[1]));
             }
         }
-        if (!blockingSeen || gflops.size() != shapes.size()) {
-            throw new IllegalStateException("the GEMM probe with KC " + kc + ", MC " + mc + " said:\n" + out);
+        if (!parametersSeen || gflops.size() != shapes.size()) {
+            throw new IllegalStateException("the kernel probe with " + label(asked) + " said:\n" + out);
         }
-        return new Result(kc, mc, List.copyOf(gflops), check);
+        return new Result(candidate, List.copyOf(gflops), List.of(geometricMean(gflops)), check);
+    }
+
+    static double geometricMean(List<Double> values) {
+        return Math.exp(values.stream().mapToDouble(Math::log).average().orElse(Double.NEGATIVE_INFINITY));
     }
 }

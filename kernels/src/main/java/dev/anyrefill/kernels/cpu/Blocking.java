@@ -1,21 +1,23 @@
 package dev.anyrefill.kernels.cpu;
 
-import java.util.Optional;
+import java.util.Arrays;
+import java.util.function.IntSupplier;
 
 import static dev.anyrefill.kernels.cpu.MicroKernel.MR;
 import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 
 /**
- * The GEMM's cache blocking, fixed when the kernels load (constants, so the JIT folds them):
- * the K block {@code KC} and the rows per tile {@code MC}, the first of these that exists:
+ * The kernels' tiles, fixed when they load (constants, so the JIT folds them). Each value is
+ * the first of these that exists:
  * <ol>
- *   <li>{@code -Danyrefill.gemm.kc=N|auto} and {@code -Danyrefill.gemm.mc=N|auto}, so a
- *       benchmark can compare choices (JMH: {@code -jvmArgsAppend -Danyrefill.gemm.kc=auto});</li>
+ *   <li>its system property ({@link Tunable}: {@code -Danyrefill.gemm.kc=N|auto}, so a
+ *       benchmark can compare choices, JMH: {@code -jvmArgsAppend -Danyrefill.gemm.kc=auto});</li>
  *   <li>what {@code anyrefill tune} measured best on this CPU model ({@link TuningCache});</li>
- *   <li>the values tuned on AVX2 machines, KC 256 and MC 126, which also won on the AVX-512
- *       parts measured so far (docs/performance.md).</li>
+ *   <li>the defaults: for the GEMM the values tuned on AVX2 machines, KC 256 and MC 126, which
+ *       also won on the AVX-512 parts measured so far (docs/performance.md); attention's and
+ *       the convolution's tiles in strips and groups of the micro-kernel.</li>
  * </ol>
- * {@code auto} derives them from this machine's caches ({@link CpuInfo}):
+ * {@code auto} derives the GEMM's blocking from this machine's caches ({@link CpuInfo}):
  * <ul>
  *   <li>KC: one packed strip block, KC x NR floats, takes three quarters of L1d (the rows of x
  *       stream past it). KC 256 is this for AVX2 (NR 24) and a 32 KiB L1d; with AVX-512 (NR 48)
@@ -23,24 +25,29 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
  *   <li>MC: the tile's block of x (MC x KC) and its result buffer (MC x C_STRIDE) take 65 % of
  *       L2, as MC 126 does with a 512 KiB L2 and AVX2.</li>
  * </ul>
- * Results change with the blocking only in the order of float additions (KC splits the sums
- * over K), within the GEMM tests' bound.
+ * For the other tiles {@code auto} is the default: no derivation beat it where it was measured.
+ * Results change with the tiles only in the order of float additions (KC splits the sums over
+ * K, the key tiles the softmax's running sums), within the kernels' tests' bounds.
  */
 final class Blocking {
     static final int DEFAULT_KC = 256;
     static final int DEFAULT_MC = 42 * MR;
+    static final int DEFAULT_ATTENTION_QUERIES = 2 * NR;
+    static final int DEFAULT_ATTENTION_KEYS = 64 * MR;
+    static final int DEFAULT_CONV_PIXELS = 4 * NR;
     /** Strips per tile: the tile's result buffer has a row stride of one strip more. */
     static final int STRIPS_PER_TILE = 16;
     static final int C_STRIDE = (STRIPS_PER_TILE + 1) * NR;
 
-    /** This CPU's tuning, if {@code anyrefill tune} has run here (read only when no property sets both). */
-    private static final Optional<TuningCache.Tuned> TUNED = System.getProperty("anyrefill.gemm.kc") != null
-            && System.getProperty("anyrefill.gemm.mc") != null ? Optional.empty() : TuningCache.read(TuningCache.file());
+    /** This CPU's tuning, if {@code anyrefill tune} has run here (not read when properties set everything). */
+    private static final TuningCache.Tuned TUNED = Arrays.stream(Tunable.values()).allMatch(t -> System.getProperty(t.property()) != null)
+            ? TuningCache.Tuned.NONE : TuningCache.read(TuningCache.file()).orElse(TuningCache.Tuned.NONE);
 
-    static final int KC = choose("anyrefill.gemm.kc", TUNED.map(TuningCache.Tuned::kc).orElse(DEFAULT_KC),
-            () -> deriveKc(CpuInfo.detect().l1d(), NR), 16);
-    static final int MC = choose("anyrefill.gemm.mc", TUNED.map(TuningCache.Tuned::mc).orElse(DEFAULT_MC),
-            () -> deriveMc(CpuInfo.detect().l2(), KC, C_STRIDE), MR);
+    static final int KC = value(Tunable.GEMM_KC, DEFAULT_KC, () -> deriveKc(CpuInfo.detect().l1d(), NR));
+    static final int MC = value(Tunable.GEMM_MC, DEFAULT_MC, () -> deriveMc(CpuInfo.detect().l2(), KC, C_STRIDE));
+    static final int ATTENTION_QUERIES = value(Tunable.ATTENTION_QUERIES, DEFAULT_ATTENTION_QUERIES, () -> DEFAULT_ATTENTION_QUERIES);
+    static final int ATTENTION_KEYS = value(Tunable.ATTENTION_KEYS, DEFAULT_ATTENTION_KEYS, () -> DEFAULT_ATTENTION_KEYS);
+    static final int CONV_PIXELS = value(Tunable.CONV_PIXELS, DEFAULT_CONV_PIXELS, () -> DEFAULT_CONV_PIXELS);
 
     private Blocking() {
     }
@@ -67,28 +74,24 @@ final class Blocking {
     }
 
     /** Where a value came from, for benchmark lines: "default", "tuned", "auto" or "property". */
-    static String source(String property) {
-        String v = System.getProperty(property);
-        return v == null ? (TUNED.isPresent() ? "tuned" : "default") : v.equals("auto") ? "auto" : "property";
+    static String source(Tunable t) {
+        String v = System.getProperty(t.property());
+        return v == null ? (TUNED.values().containsKey(t) ? "tuned" : "default") : v.equals("auto") ? "auto" : "property";
     }
 
-    private static int choose(String property, int fallback, java.util.function.IntSupplier derived, int multiple) {
-        String v = System.getProperty(property);
+    private static int value(Tunable t, int fallback, IntSupplier derived) {
+        String v = System.getProperty(t.property());
         if (v == null) {
-            return fallback;
+            return TUNED.values().getOrDefault(t, fallback);
         }
         if (v.equals("auto")) {
             return derived.getAsInt();
         }
         try {
-            int n = Integer.parseInt(v);
-            if (n >= multiple && n <= 4096 && n % multiple == 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
+            return t.check(Integer.parseInt(v));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-D" + t.property() + "=" + v + ": auto, or a multiple of " + t.unit
+                    + " from " + t.unit + " to " + Tunable.MAX + " (" + t.meaning + ")", e);
         }
-        throw new IllegalArgumentException("-D" + property + "=" + v + ": auto, or a multiple of " + multiple
-                + " from " + multiple + " to 4096");
     }
 }

@@ -15,8 +15,8 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
  * runs the kernel over the output channels.
  */
 public final class Conv2d {
-    /** Output pixels per task (a multiple of NR). */
-    static final int PIXELS = 4 * NR;
+    /** Output pixels per task, whole strips of NR ({@link Blocking#CONV_PIXELS}: four strips unless tuned). */
+    static final int PIXELS = Blocking.CONV_PIXELS;
     static final int KC = Gemm.KC;
     /** Row stride of a block's result buffer: one strip more than the block. */
     static final int C_STRIDE = PIXELS + NR;

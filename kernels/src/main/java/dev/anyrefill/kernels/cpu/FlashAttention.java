@@ -29,10 +29,10 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 public final class FlashAttention {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int VL = F.length();
-    /** Queries per task: two strips. */
-    static final int BQ = 2 * NR;
-    /** Keys per tile (a multiple of MR). */
-    static final int BK = 64 * MR;
+    /** Queries per task, whole strips of NR ({@link Blocking#ATTENTION_QUERIES}: two strips unless tuned). */
+    static final int BQ = Blocking.ATTENTION_QUERIES;
+    /** Keys per tile, whole groups of MR ({@link Blocking#ATTENTION_KEYS}: 64 groups unless tuned). */
+    static final int BK = Blocking.ATTENTION_KEYS;
 
     private static final Scratch K_PACK = new Scratch();
     private static final Scratch V_PACK = new Scratch();
@@ -74,8 +74,8 @@ public final class FlashAttention {
         float[] out = new float[lq * hd];
         int qBlocks = (lq + BQ - 1) / BQ;
         Parallel.forChunks(heads * qBlocks, 1, (from, to) -> {
-            float[] qT = Q_PACK.get(2 * d * NR);
-            float[] sT = S.get(2 * BK * NR);
+            float[] qT = Q_PACK.get(BQ * d);
+            float[] sT = S.get(BQ * BK);
             float[] oT = O.get(dPad * BQ);
             float[] rowMax = ROW_MAX.get(BQ);
             float[] rowSum = ROW_SUM.get(BQ);

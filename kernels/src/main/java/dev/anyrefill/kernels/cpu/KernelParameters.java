@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The blocking the CPU kernels run with on this machine, for benchmark lines and logs: shapes
@@ -35,16 +36,26 @@ public final class KernelParameters {
         return p;
     }
 
-    /** {@code vector_floats=16 gemm_mr=3 ...}, and where KC and MC came from. */
-    public static String describe() {
-        return all().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))
-                + " (kc: " + Blocking.source("anyrefill.gemm.kc") + ", mc: " + Blocking.source("anyrefill.gemm.mc") + ")";
+    /** Where each tuned parameter came from, {@code gemm_kc_source} to default, tuned, auto or property. */
+    static Map<String, String> sources() {
+        Map<String, String> s = new LinkedHashMap<>();
+        for (Tunable t : Tunable.values()) {
+            s.put(t.key.replace('.', '_') + "_source", Blocking.source(t));
+        }
+        return s;
     }
 
-    /** As a JSON object, with where KC and MC came from ({@code gemm_kc_source}: default, tuned, auto or property). */
+    /** {@code vector_floats=16 gemm_mr=3 ...}, and where the tuned ones came from. */
+    public static String describe() {
+        return all().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))
+                + " (" + sources().entrySet().stream().map(e -> e.getKey().replace("_source", "") + ": " + e.getValue())
+                .collect(Collectors.joining(", ")) + ")";
+    }
+
+    /** As a JSON object, with where the tuned ones came from ({@code gemm_kc_source}: default, tuned, auto or property). */
     public static String toJson() {
-        return all().entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%d", e.getKey(), e.getValue()))
-                .collect(Collectors.joining(",", "{", ",\"gemm_kc_source\":\"" + Blocking.source("anyrefill.gemm.kc")
-                        + "\",\"gemm_mc_source\":\"" + Blocking.source("anyrefill.gemm.mc") + "\"}"));
+        return Stream.concat(all().entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%d", e.getKey(), e.getValue())),
+                        sources().entrySet().stream().map(e -> "\"" + e.getKey() + "\":\"" + e.getValue() + "\""))
+                .collect(Collectors.joining(",", "{", "}"));
     }
 }

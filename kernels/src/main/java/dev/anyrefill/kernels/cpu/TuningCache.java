@@ -8,24 +8,34 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeSet;
 
 /**
- * The GEMM blocking that {@code anyrefill tune} measured best on this CPU, kept in the user's
+ * The kernel tiles that {@code anyrefill tune} measured best on this CPU, kept in the user's
  * cache folder so every later run starts with it: one small properties file per CPU model
  * ({@code kernels-<model>-<family>-<bits>bit.properties}), since a choice measured on one part
  * says nothing about another. The folder is {@code -Danyrefill.cache.dir}, else
  * {@code $XDG_CACHE_HOME/anyrefill}, else {@code ~/.cache/anyrefill}.
  *
- * <p>The file holds {@code gemm.kc}, {@code gemm.mc} and, as comments for a reader, every
- * candidate's measured GFLOP/s. A file that cannot be read or holds bad values is reported on
- * standard error, naming it, and not used.
+ * <p>The file holds one {@code key=N} line per {@link Tunable} that was tuned (a file written
+ * before the attention and convolution tiles were tuned holds the GEMM's two) and, as comments
+ * for a reader, every candidate's measured GFLOP/s. A file that cannot be read, holds an
+ * unknown key or a bad value is reported on standard error, naming it, and not used.
  */
 public final class TuningCache {
-    /** What a tuning run chose. */
-    public record Tuned(int kc, int mc) {
+    /** What a tuning run chose, by parameter. */
+    public record Tuned(Map<Tunable, Integer> values) {
+        static final Tuned NONE = new Tuned(Map.of());
+
+        public Tuned {
+            values = Collections.unmodifiableMap(values.isEmpty() ? new EnumMap<>(Tunable.class) : new EnumMap<>(values));
+        }
     }
 
     private TuningCache() {
@@ -72,25 +82,20 @@ public final class TuningCache {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);
         }
-        return new Tuned(value(p, "gemm.kc", 16), value(p, "gemm.mc", MicroKernel.MR));
-    }
-
-    private static int value(Properties p, String key, int multiple) {
-        String v = p.getProperty(key);
-        if (v == null) {
-            throw new IllegalArgumentException("no " + key);
+        Map<Tunable, Integer> values = new EnumMap<>(Tunable.class);
+        for (String key : new TreeSet<>(p.stringPropertyNames())) {
+            Tunable t = Tunable.byKey(key).orElseThrow(() -> new IllegalArgumentException("unknown key " + key));
+            String v = p.getProperty(key).strip();
+            try {
+                values.put(t, t.check(Integer.parseInt(v)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + " = " + v + " is not a whole number");
+            }
         }
-        int n;
-        try {
-            n = Integer.parseInt(v.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " = " + v + " is not a whole number");
+        if (values.isEmpty()) {
+            throw new IllegalArgumentException("no tuned values in it");
         }
-        if (n < multiple || n > 4096 || n % multiple != 0) {
-            throw new IllegalArgumentException(key + " = " + n + " is not a multiple of " + multiple + " from "
-                    + multiple + " to 4096");
-        }
-        return n;
+        return new Tuned(values);
     }
 
     /** Writes the choice and its report (comment lines) through a temporary file, so a crash leaves the old one. */
@@ -99,7 +104,7 @@ public final class TuningCache {
         for (String line : report.split("\n")) {
             text.append("# ").append(line).append('\n');
         }
-        text.append("gemm.kc=").append(tuned.kc()).append('\n').append("gemm.mc=").append(tuned.mc()).append('\n');
+        tuned.values().forEach((t, n) -> text.append(t.key).append('=').append(n).append('\n'));
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");

@@ -36,9 +36,13 @@ class CpuInfoTest {
         assertEquals(3 * p.get("vector_floats"), p.get("gemm_nr"), "NR is three vectors");
         assertEquals(0, p.get("gemm_mc") % p.get("gemm_mr"), "a row tile is whole groups of MR rows");
         assertEquals(0, p.get("attention_bk") % p.get("gemm_mr"), "a key tile is whole groups of MR keys");
+        assertEquals(0, p.get("attention_bq") % p.get("gemm_nr"), "a query block is whole strips of NR queries");
+        assertEquals(0, p.get("conv_pixels") % p.get("gemm_nr"), "a pixel block is whole strips of NR pixels");
         String json = KernelParameters.toJson();
-        String expected = System.getProperty("anyrefill.gemm.kc") == null ? "default" : "property"; // the build never tunes
-        assertTrue(json.contains("\"gemm_kc\":" + p.get("gemm_kc") + ",") && json.endsWith("\"gemm_kc_source\":\""
-                + expected + "\",\"gemm_mc_source\":\"" + expected + "\"}"), json);
+        assertTrue(json.contains("\"gemm_kc\":" + p.get("gemm_kc") + ","), json);
+        for (Tunable t : Tunable.values()) {
+            String expected = System.getProperty(t.property()) == null ? "default" : "property"; // the build never tunes
+            assertTrue(json.contains("\"" + t.key.replace('.', '_') + "_source\":\"" + expected + "\""), t.key + ": " + json);
+        }
     }
 }

@@ -25,11 +25,15 @@ class TuningCacheTest {
     @Test
     void whatIsWrittenIsReadBackAndTheOldFileSurvivesUntilTheRename(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("sub").resolve("kernels-x.properties");
-        TuningCache.write(file, new TuningCache.Tuned(192, 168), "KC MC\n192 168 *");
-        assertEquals(Optional.of(new TuningCache.Tuned(192, 168)), TuningCache.read(file));
+        TuningCache.Tuned first = new TuningCache.Tuned(Autotune.values(Tunable.GEMM_KC, 192, Tunable.GEMM_MC, 168,
+                Tunable.ATTENTION_KEYS, 96 * MicroKernel.MR));
+        TuningCache.write(file, first, "KC MC\n192 168 *");
+        assertEquals(Optional.of(first), TuningCache.read(file));
         assertTrue(Files.readString(file).startsWith("# KC MC\n# 192 168 *\n"), "the report is kept as comments");
-        TuningCache.write(file, new TuningCache.Tuned(256, 126), "again");
-        assertEquals(Optional.of(new TuningCache.Tuned(256, 126)), TuningCache.read(file));
+        assertTrue(Files.readString(file).endsWith("gemm.kc=192\ngemm.mc=168\nattention.keys=" + 96 * MicroKernel.MR + "\n"));
+        TuningCache.Tuned second = new TuningCache.Tuned(Autotune.values(Tunable.GEMM_KC, 256, Tunable.GEMM_MC, 126));
+        TuningCache.write(file, second, "again");
+        assertEquals(Optional.of(second), TuningCache.read(file));
         try (var files = Files.list(file.getParent())) {
             assertEquals(1, files.count(), "no temporary file left beside it");
         }
@@ -40,9 +44,13 @@ class TuningCacheTest {
         Path file = dir.resolve("kernels-x.properties");
         Files.writeString(file, "gemm.kc=100\ngemm.mc=126\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TuningCache.parse(file));
-        assertEquals("gemm.kc = 100 is not a multiple of 16 from 16 to 4096", e.getMessage());
-        Files.writeString(file, "gemm.kc=256\n");
-        assertEquals("no gemm.mc", assertThrows(IllegalArgumentException.class, () -> TuningCache.parse(file)).getMessage());
+        assertEquals("gemm.kc = 100 is not a multiple of 16 from 16 to 4096 (the GEMM's K block)", e.getMessage());
+        Files.writeString(file, "gemm.kc=256\ngemm.kb=126\n");
+        assertEquals("unknown key gemm.kb", assertThrows(IllegalArgumentException.class, () -> TuningCache.parse(file)).getMessage());
+        Files.writeString(file, "# only a comment\n");
+        assertEquals("no tuned values in it", assertThrows(IllegalArgumentException.class, () -> TuningCache.parse(file)).getMessage());
+        Files.writeString(file, "gemm.kc=2x\n");
+        assertEquals("gemm.kc = 2x is not a whole number", assertThrows(IllegalArgumentException.class, () -> TuningCache.parse(file)).getMessage());
         assertEquals(Optional.empty(), TuningCache.read(file), "reported on standard error, then the defaults");
         assertEquals(Optional.empty(), TuningCache.read(dir.resolve("absent.properties")));
     }
