@@ -1,5 +1,6 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.dit.ActivationCheckpointing;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Linear;
 import dev.anyrefill.dit.LoraMode;
@@ -87,6 +88,12 @@ final class BenchCommand implements Callable<Integer> {
             + "collection after every operation, reporting the live heap's peak (slow).")
     boolean liveHeap;
 
+    @Option(names = "--activation-checkpointing", defaultValue = "auto", paramLabel = "auto|blocks|none",
+            description = "With --train: none keeps every activation for the backward (as PyTorch autograd does), "
+                    + "blocks recomputes each block's inside in its backward; auto: none where that takes at most a "
+                    + "half the heap (default: ${DEFAULT-VALUE}).")
+    String activationCheckpointing;
+
     @Option(names = "--lora-mode", defaultValue = "runtime", paramLabel = "MODE",
             description = "With --lora-rank: runtime (two thin matmuls per layer) or merged (W0 + s B A copied once, F32).")
     String loraMode;
@@ -121,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.err.println("backend " + inner.name() + ": training runs its backward on the Java kernels");
                 }
                 System.out.println(TrainBench.run(model, kernels, loraRank, imageTokens, textTokens, warmup, seed,
-                        liveHeap ? probe : null));
+                        liveHeap ? probe : null, ActivationCheckpointing.fromCliName(activationCheckpointing)));
                 return 0;
             }
             String lora = loraRank > 0 ? applyLora(model, mode) : "null";

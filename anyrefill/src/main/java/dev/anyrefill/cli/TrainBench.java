@@ -1,5 +1,6 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.dit.ActivationCheckpointing;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Gradients;
 import dev.anyrefill.kernels.cpu.CpuInfo;
@@ -25,8 +26,8 @@ import java.util.function.Function;
  * operations of each, GFLOP by the formula below and the peak heap during the step.
  *
  * <p>FLOP per block, with T tokens: the forward's {@code 2 * 113.2e6 * T} for the linears and
- * {@code 4 T^2 3072} for attention, run twice (the pass, and its recomputation inside the
- * backward: activation checkpointing); the backward's input gradients, {@code 2 * 113.2e6 * T}
+ * {@code 4 T^2 3072} for attention, run once, or twice where the blocks are checkpointed (the
+ * pass, and its recomputation inside the backward); the backward's input gradients, {@code 2 * 113.2e6 * T}
  * for the frozen linears and {@code 10 T^2 3072} for attention (five products to the forward's
  * two); and the LoRA's products, {@code 2 r (in + out)} per token and linear in each forward,
  * {@code 2 r (3 in + 2 out)} in the backward.
@@ -37,7 +38,9 @@ final class TrainBench {
 
     /** The JSON line of one timed step. */
     static String run(FluxModel model, TimingKernels kernels, int rank, int imageTokens, int textTokens, int warmup,
-                      long seed, LiveHeapProbe probe) {
+                      long seed, LiveHeapProbe probe, ActivationCheckpointing checkpointing) {
+        ActivationCheckpointing keep = checkpointing.resolve(model.config(), imageTokens + (long) textTokens,
+                Runtime.getRuntime().maxMemory());
         TrainableLora lora = TrainableLora.fresh(model, TrainableLora.ANYREFILL_TARGETS, rank, rank, seed);
         lora.attach(model);
         SplittableRandom random = new SplittableRandom(seed);
@@ -56,7 +59,7 @@ final class TrainBench {
         // One step: forward and loss, then (after `between`) backward and AdamW; their seconds.
         Function<Runnable, double[]> step = between -> {
             long t0 = System.nanoTime();
-            FluxModel.Checkpoints saved = model.forwardForTraining(img, imgIds, txt, txtIds, 0.5, y, 1.0);
+            FluxModel.Checkpoints saved = model.forwardForTraining(img, imgIds, txt, txtIds, 0.5, y, 1.0, keep);
             RectifiedFlow.Loss loss = RectifiedFlow.loss(saved.velocity(), x0, noise, 1);
             long t1 = System.nanoTime();
             between.run();
@@ -99,32 +102,33 @@ final class TrainBench {
                     + "\"lora_state_bytes\":%d}", probe.baseline(), probe.peakAboveBaseline(), state);
         }
 
-        double gflop = gflop(model, lora, imageTokens, textTokens);
+        double gflop = gflop(model, lora, imageTokens, textTokens, keep);
         double total = seconds[0] + seconds[1];
         long loraParams = params.values().stream().mapToLong(Tensor::size).sum();
         return String.format(Locale.ROOT, "{\"train\":true,\"seconds\":%.3f,\"forward_seconds\":%.3f,"
                         + "\"backward_and_adamw_seconds\":%.3f,\"gflop\":%.1f,\"gflops_per_s\":%.1f,"
                         + "\"peak_heap_bytes\":%d,\"live_heap_bytes\":%d,\"lora_rank\":%d,\"lora_parameters\":%d,"
-                        + "\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_steps\":%d,\"warmup_seconds\":%.3f,"
+                        + "\"activation_checkpointing\":\"%s\",\"image_tokens\":%d,\"text_tokens\":%d,\"warmup_steps\":%d,\"warmup_seconds\":%.3f,"
                         + "\"live_heap\":%s,\"operations_forward\":%s,\"operations_backward\":%s,\"cpu\":%s,"
                         + "\"kernel_parameters\":%s}",
-                total, seconds[0], seconds[1], gflop, gflop / total, peak, live, rank, loraParams, imageTokens,
+                total, seconds[0], seconds[1], gflop, gflop / total, peak, live, rank, loraParams, keep.cliName(), imageTokens,
                 textTokens, warmup, warmupSeconds, liveHeap, json(forwardOps.getFirst()), json(backwardOps),
                 CpuInfo.detect().toJson(), KernelParameters.toJson());
     }
 
-    private static double gflop(FluxModel model, TrainableLora lora, int li, int lt) {
+    private static double gflop(FluxModel model, TrainableLora lora, int li, int lt, ActivationCheckpointing keep) {
         long t = li + lt;
         int blocks = model.config().depth() + model.config().depthSingleBlocks();
         double linear = 2 * 113.2e6 * t;
         double attention = 4.0 * t * t * 3072;
-        double flop = blocks * (3 * linear + 2 * attention + 2.5 * attention);
+        int forwards = keep == ActivationCheckpointing.BLOCKS ? 2 : 1;
+        double flop = blocks * (forwards * (linear + attention) + linear + 2.5 * attention);
         for (TrainableLora.Module m : lora.modules()) {
             long tokens = m.name().contains(".img_") ? li : m.name().contains(".txt_") ? lt : t;
             int r = m.a().dim(0);
             int in = m.a().dim(1);
             int out = m.b().dim(0);
-            flop += tokens * (2.0 * 2 * r * (in + out) + 2.0 * r * (3 * in + 2 * out));
+            flop += tokens * (forwards * 2.0 * r * (in + out) + 2.0 * r * (3 * in + 2 * out));
         }
         return flop / 1e9;
     }

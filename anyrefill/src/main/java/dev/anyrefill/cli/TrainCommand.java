@@ -1,5 +1,6 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.dit.ActivationCheckpointing;
 import dev.anyrefill.pipeline.LpgImages;
 import dev.anyrefill.pipeline.Task;
 import dev.anyrefill.sampler.Schedule;
@@ -154,6 +155,12 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainingRunOptions run;
 
+    @Option(names = "--activation-checkpointing", defaultValue = "auto", paramLabel = "auto|blocks|none",
+            description = "What a step's forward keeps for the backward: none keeps every activation, blocks keeps "
+                    + "each block's inputs and recomputes its inside (less memory, a second forward); auto: none where "
+                    + "that takes at most half the heap (default: ${DEFAULT-VALUE}).")
+    String activationCheckpointing;
+
     @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "X",
             description = "Clip gradients to this global norm; 0 = no clipping (default: ${DEFAULT-VALUE}).")
     double maxGradNorm;
@@ -235,7 +242,7 @@ final class TrainCommand implements Callable<Integer> {
                                 ? logitStd : sigmoidScale, logitMean, 1),
                 captionDropout, lossRegion(), masksPerPair, validationSplit, run.seed,
                 new dev.anyrefill.training.TransformerTrainer.Loop(steps, batch, maxGradNorm, guidance, saveEvery,
-                        validateEvery, sampleEvery),
+                        validateEvery, sampleEvery, ActivationCheckpointing.fromCliName(activationCheckpointing)),
                 sampleEvery > 0 ? new TransformerTraining.Samples(samplePairs, sampleSteps, sampleGuidance) : null,
                 LoraWriter.Format.fromCliName(format), run.precision(), full && model == null ? newModel() : null);
         new TransformerTraining(model, ae, data.pairs != null ? data.pairs : data.images, text.embeddings, emptyEmbeddings, text.encoders, out, metricsFile, run.resume,

@@ -1,5 +1,6 @@
 package dev.anyrefill.cli;
 
+import dev.anyrefill.dit.ActivationCheckpointing;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Gradients;
 import dev.anyrefill.kernels.Backends;
@@ -103,7 +104,7 @@ final class TrainStepCommand implements Callable<Integer> {
             trained.register(grads);
             int step = s;
             TrainStep.Result r = stages.time("forward and backward, step " + s, () -> TrainStep.gradients(flux, batches.imgIds(),
-                    batches.txtIds(), g, batch, grads));
+                    batches.txtIds(), g, batch, grads, ActivationCheckpointing.AUTO));
             System.out.printf(Locale.ROOT, "step %d: loss %.6f, gradient norm %.4g%n", s, r.loss(), r.gradNorm(params.keySet()));
             written.put("step." + s + ".loss", Tensor.wrap(new float[]{(float) r.loss()}, 1));
             if (s == 0) {

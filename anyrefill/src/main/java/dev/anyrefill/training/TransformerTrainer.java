@@ -1,5 +1,6 @@
 package dev.anyrefill.training;
 
+import dev.anyrefill.dit.ActivationCheckpointing;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Gradients;
 import dev.anyrefill.pipeline.ProgressBar;
@@ -26,9 +27,9 @@ import java.util.Map;
  * gradient that is not finite stops the run, naming the step and the last good checkpoint.
  */
 public final class TransformerTrainer {
-    /** The loop's settings. */
+    /** The loop's settings; {@code keep}: what a step's forward keeps for its backward. */
     public record Loop(int steps, int batch, double maxGradNorm, double guidance, int saveEvery, int validateEvery,
-                       int sampleEvery) {
+                       int sampleEvery, ActivationCheckpointing keep) {
         public Loop {
             if (steps < 1 || batch < 1) {
                 throw new IllegalArgumentException("--steps and --batch must be at least 1, got " + steps + " and " + batch);
@@ -90,7 +91,7 @@ public final class TransformerTrainer {
                 for (int j = 0; j < loop.batch(); j++) {
                     batch.add(data.sample((long) s * loop.batch() + j));
                 }
-                TrainStep.Result r = TrainStep.gradients(model, imgIds, txtIds, loop.guidance(), batch, grads);
+                TrainStep.Result r = TrainStep.gradients(model, imgIds, txtIds, loop.guidance(), batch, grads, loop.keep());
                 double gradNorm = r.gradNorm(params.keySet());
                 update(r, s, lr);
                 int done = s + 1;

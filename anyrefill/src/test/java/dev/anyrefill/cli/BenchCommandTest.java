@@ -6,6 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -74,6 +75,17 @@ class BenchCommandTest {
         assertTrue(line.contains("\"operations_backward\":{") && line.contains("\"attentionBackward\":{")
                 && line.contains("\"linearBackwardInput\":{"), line);
         assertTrue(Long.parseLong(field(line, "peak_above_baseline_bytes")) > 0, line);
+        // auto keeps a model this small whole: the backward runs no forward attention of its own
+        assertTrue(line.contains("\"activation_checkpointing\":\"none\""), line);
+        assertFalse(line.substring(line.indexOf("\"operations_backward\"")).contains("\"attention\":{"), line);
+        CliRun checkpointed = CliRun.of("bench", "--train", "--double", "0", "--single", "1", "--image-tokens", "8",
+                "--text-tokens", "4", "--warmup", "0", "--lora-rank", "4", "--activation-checkpointing", "blocks");
+        assertEquals(0, checkpointed.exitCode(), checkpointed.err());
+        String recomputed = checkpointed.out().strip();
+        assertTrue(recomputed.contains("\"activation_checkpointing\":\"blocks\""), recomputed);
+        assertTrue(recomputed.substring(recomputed.indexOf("\"operations_backward\"")).contains("\"attention\":{"),
+                "the block's forward recomputed in the backward: " + recomputed);
+        assertTrue(Double.parseDouble(field(recomputed, "gflop")) > Double.parseDouble(field(line, "gflop")), "a second forward");
         CliRun bad = CliRun.of("bench", "--train", "--single", "1", "--double", "0");
         assertEquals(2, bad.exitCode());
         assertTrue(bad.err().contains("--train needs --lora-rank"), bad.err());

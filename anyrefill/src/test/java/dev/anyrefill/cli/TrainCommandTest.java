@@ -124,6 +124,19 @@ class TrainCommandTest {
     }
 
     @Test
+    void keepingEveryActivationTrainsTheSameLoraAsCheckpointingTheBlocks() throws IOException {
+        Path none = tmp.resolve("keep-none/lora.safetensors");
+        Path blocks = tmp.resolve("keep-blocks/lora.safetensors");
+        assertEquals(0, train(none, "--steps", "2", "--batch", "2", "--activation-checkpointing", "none").exitCode());
+        assertEquals(0, train(blocks, "--steps", "2", "--batch", "2", "--activation-checkpointing", "blocks").exitCode());
+        assertArrayEquals(Files.readAllBytes(none), Files.readAllBytes(blocks), "LoRA after 2 steps, none vs blocks");
+        System.out.println("train: --activation-checkpointing none and blocks write the same LoRA, byte for byte");
+        CliRun bad = train(tmp.resolve("keep-bad/lora.safetensors"), "--steps", "1", "--activation-checkpointing", "some");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--activation-checkpointing 'some': auto, blocks or none"), bad.err());
+    }
+
+    @Test
     void kohyaKeysMapOntoFluxModulesWithAlphaAndShapes() {
         Path out = tmp.resolve("k/lora.safetensors");
         assertEquals(0, train(out, "--steps", "1").exitCode());

@@ -103,8 +103,11 @@ public final class DoubleStreamBlock {
      */
     public Tensor[] backward(Kernels k, Tensor img, Tensor txt, Tensor vec, Tensor pe, Tensor dImgOut,
                              Tensor dTxtOut, Gradients grads) {
-        Activations a = activations(k, img, txt, vec, pe, true);
+        return backward(k, activations(k, img, txt, vec, pe, true), vec, pe, dImgOut, dTxtOut, grads);
+    }
 
+    /** The backward from activations kept by the forward ({@link #activations} with {@code forBackward}). */
+    Tensor[] backward(Kernels k, Activations a, Tensor vec, Tensor pe, Tensor dImgOut, Tensor dTxtOut, Gradients grads) {
         // the img and txt blocks: MLP and projection, in reverse
         FinishGrads imgFinish = finishBackward(k, imgStream, a.img(), a.imgOut(), dImgOut, grads);
         FinishGrads txtFinish = finishBackward(k, txtStream, a.txt(), a.txtOut(), dTxtOut, grads);
@@ -112,7 +115,7 @@ public final class DoubleStreamBlock {
         // attention over text then image tokens: [Lt + Li, H, D] each
         Tensor[] dqkv = Attention.backward(k, a.attention(), pe,
                 k.concatRows(txtFinish.dAttnOut(), imgFinish.dAttnOut()));
-        int lt = txt.dim(0);
+        int lt = a.txt().x().dim(0);
         int l = dqkv[0].dim(0);
 
         // back through q, k, v and the modulated norms to each stream's input and to vec

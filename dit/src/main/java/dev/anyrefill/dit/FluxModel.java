@@ -153,9 +153,10 @@ public final class FluxModel {
     // ---- training ----------------------------------------------------------------------------
 
     /**
-     * What a training pass keeps for its backward: the embedders' inputs and each block's inputs
-     * (activation checkpointing: a block's inside is recomputed in its backward, so the whole
-     * model needs the activations of one block at a time).
+     * What a training pass keeps for its backward: the embedders' inputs, each block's inputs
+     * and, unless the blocks are checkpointed ({@link ActivationCheckpointing#BLOCKS}: a block's
+     * inside is recomputed in its backward, so the whole model needs the activations of one
+     * block at a time), each block's activations.
      */
     public record Checkpoints(
             Tensor img,                 // [Li, in] the image tokens
@@ -167,13 +168,19 @@ public final class FluxModel {
             Tensor pe,                  // [Lt + Li, D/2, 2, 2]
             List<Tensor[]> doubleIn,    // {img [Li, hidden], txt [Lt, hidden]} per double block
             List<Tensor> singleIn,      // [Lt + Li, hidden] per single block
+            List<DoubleStreamBlock.Activations> doubleSaved,  // per double block, or empty when checkpointed
+            List<SingleStreamBlock.Activations> singleSaved,  // per single block, or empty when checkpointed
             Tensor finalIn,             // [Li, hidden] the image rows after the last block
             Tensor velocity) {          // [Li, out]
     }
 
-    /** The forward of {@link #forward(Tensor, Tensor, Tensor, Tensor, double, Tensor, double, Trace)}, keeping checkpoints. */
+    /**
+     * The forward of {@link #forward(Tensor, Tensor, Tensor, Tensor, double, Tensor, double, Trace)},
+     * keeping what {@code keep} says for the backward ({@link ActivationCheckpointing#AUTO}: all
+     * activations where they take at most half the heap).
+     */
     public Checkpoints forwardForTraining(Tensor img, Tensor imgIds, Tensor txt, Tensor txtIds, double timestep,
-                                          Tensor y, double guidance) {
+                                          Tensor y, double guidance, ActivationCheckpointing keep) {
         checkInputs(img, imgIds, txt, txtIds);
         Shapes.require("vec", y, config.vecInDim());
         Kernels k = kernels;
@@ -183,22 +190,39 @@ public final class FluxModel {
         Tensor h = imgIn.forward(k, img);                                    // [Li, hidden]
         Tensor t = txtIn.forward(k, txt);                                    // [Lt, hidden]
         Tensor pe = peEmbedder.forward(k.concatRows(txtIds, imgIds));        // [Lt + Li, D/2, 2, 2]
+        boolean save = keep.resolve(config, img.dim(0) + (long) txt.dim(0), Runtime.getRuntime().maxMemory())
+                == ActivationCheckpointing.NONE;
         List<Tensor[]> doubleIn = new ArrayList<>();
+        List<DoubleStreamBlock.Activations> doubleSaved = new ArrayList<>();
         for (DoubleStreamBlock block : doubleBlocks) {
             doubleIn.add(new Tensor[]{h, t});
-            Tensor[] out = block.forward(k, h, t, vec, pe);
-            h = out[0];
-            t = out[1];
+            if (save) {
+                DoubleStreamBlock.Activations a = block.activations(k, h, t, vec, pe, true);
+                doubleSaved.add(a);
+                h = a.imgOut().out();
+                t = a.txtOut().out();
+            } else {
+                Tensor[] out = block.forward(k, h, t, vec, pe);
+                h = out[0];
+                t = out[1];
+            }
         }
         List<Tensor> singleIn = new ArrayList<>();
+        List<SingleStreamBlock.Activations> singleSaved = new ArrayList<>();
         Tensor x = k.concatRows(t, h);                                       // [Lt + Li, hidden]
         for (SingleStreamBlock block : singleBlocks) {
             singleIn.add(x);
-            x = block.forward(k, x, vec, pe);
+            if (save) {
+                SingleStreamBlock.Activations a = block.activations(k, x, vec, pe, true);
+                singleSaved.add(a);
+                x = a.out();
+            } else {
+                x = block.forward(k, x, vec, pe);
+            }
         }
         Tensor finalIn = k.sliceRows(x, t.dim(0), x.dim(0));                 // [Li, hidden]
-        return new Checkpoints(img, txt, timeEmb, guidanceEmb, y, vec, pe, doubleIn, singleIn, finalIn,
-                finalLayer.forward(k, finalIn, vec));
+        return new Checkpoints(img, txt, timeEmb, guidanceEmb, y, vec, pe, doubleIn, singleIn, doubleSaved, singleSaved,
+                finalIn, finalLayer.forward(k, finalIn, vec));
     }
 
     /**
@@ -212,7 +236,10 @@ public final class FluxModel {
         int lt = c.txt().dim(0);
         Tensor dX = k.concatRows(Tensor.zeros(lt, config.hiddenSize()), last[0]);   // no gradient on text rows
         for (int i = singleBlocks.size() - 1; i >= 0; i--) {
-            Tensor[] d = singleBlocks.get(i).backward(k, c.singleIn().get(i), c.vec(), c.pe(), dX, grads);
+            SingleStreamBlock block = singleBlocks.get(i);
+            Tensor[] d = c.singleSaved().isEmpty()
+                    ? block.backward(k, c.singleIn().get(i), c.vec(), c.pe(), dX, grads)
+                    : block.backward(k, c.singleSaved().get(i), c.vec(), c.pe(), dX, grads);
             dX = d[0];
             dVec = k.add(dVec, d[1]);
         }
@@ -220,7 +247,10 @@ public final class FluxModel {
         Tensor dImg = k.sliceRows(dX, lt, dX.dim(0));
         for (int i = doubleBlocks.size() - 1; i >= 0; i--) {
             Tensor[] in = c.doubleIn().get(i);
-            Tensor[] d = doubleBlocks.get(i).backward(k, in[0], in[1], c.vec(), c.pe(), dImg, dTxt, grads);
+            DoubleStreamBlock block = doubleBlocks.get(i);
+            Tensor[] d = c.doubleSaved().isEmpty()
+                    ? block.backward(k, in[0], in[1], c.vec(), c.pe(), dImg, dTxt, grads)
+                    : block.backward(k, c.doubleSaved().get(i), c.vec(), c.pe(), dImg, dTxt, grads);
             dImg = d[0];
             dTxt = d[1];
             dVec = k.add(dVec, d[2]);

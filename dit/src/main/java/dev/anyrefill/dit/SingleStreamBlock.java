@@ -20,6 +20,7 @@ public final class SingleStreamBlock {
 
     /** What forward keeps for backward. */
     record Activations(
+            Tensor x,                       // [L, hidden] the block's input
             Modulation.ModulationOut mod,   // shift, scale, gate [hidden]
             Tensor xMod,                    // [L, hidden] (1 + scale) * norm(x) + shift
             Tensor mlp,                     // [L, mlp] linear1's MLP columns, before GELU
@@ -58,7 +59,7 @@ public final class SingleStreamBlock {
         // compute activation in mlp stream, cat again and run second linear layer
         Tensor attnAndMlp = k.concatColumns(attn.out().out(), k.activation(mlp, Activation.GELU_TANH));
         Tensor output = linear2.forward(k, attnAndMlp);
-        return new Activations(mod, xMod, mlp, qkv, attn, attnAndMlp, output, k.gatedResidual(x, mod.gate(), output));
+        return new Activations(x, mod, xMod, mlp, qkv, attn, attnAndMlp, output, k.gatedResidual(x, mod.gate(), output));
     }
 
     /**
@@ -66,7 +67,11 @@ public final class SingleStreamBlock {
      * recomputed from x first (activation checkpointing).
      */
     public Tensor[] backward(Kernels k, Tensor x, Tensor vec, Tensor pe, Tensor dOut, Gradients grads) {
-        Activations a = activations(k, x, vec, pe, true);
+        return backward(k, activations(k, x, vec, pe, true), vec, pe, dOut, grads);
+    }
+
+    /** The backward from activations kept by the forward ({@link #activations} with {@code forBackward}). */
+    Tensor[] backward(Kernels k, Activations a, Tensor vec, Tensor pe, Tensor dOut, Gradients grads) {
         Tensor[] g = k.gatedResidualBackward(a.mod().gate(), a.output(), dOut);  // {dOutput, dGate}
         Tensor dAttnAndMlp = linear2.backward(k, a.attnAndMlp(), g[0], grads);
         Tensor dAttn = k.sliceColumns(dAttnAndMlp, 0, hiddenSize);
@@ -77,7 +82,7 @@ public final class SingleStreamBlock {
         Tensor dQkvCols = SelfAttention.joinAndNormBackward(k, norm, a.qkv(), dqkv[0], dqkv[1], dqkv[2], grads);
         Tensor dXMod = linear1.backward(k, a.xMod(), k.concatColumns(dQkvCols, dMlp), grads);
 
-        Kernels.NormGrads n = k.layerNormModulateBackward(x, a.mod().shift(), a.mod().scale(), Layers.EPS, dXMod);
+        Kernels.NormGrads n = k.layerNormModulateBackward(a.x(), a.mod().shift(), a.mod().scale(), Layers.EPS, dXMod);
         Tensor dVec = modulation.backward(k, vec,
                 new Modulation.ModulationOut[]{new Modulation.ModulationOut(n.dShift(), n.dScale(), g[1])}, grads);
         return new Tensor[]{k.add(dOut, n.dx()), dVec};

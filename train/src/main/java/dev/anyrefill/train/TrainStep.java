@@ -1,5 +1,6 @@
 package dev.anyrefill.train;
 
+import dev.anyrefill.dit.ActivationCheckpointing;
 import dev.anyrefill.dit.FluxModel;
 import dev.anyrefill.dit.Gradients;
 import dev.anyrefill.tensor.Tensor;
@@ -55,15 +56,16 @@ public final class TrainStep {
      * Forward and backward of the whole batch into grads (cleared first); no update.
      *
      * @param imgIds [N, axes], txtIds [L, axes]: the same for every sample
+     * @param keep     what each sample's forward keeps for its backward (the gradients are the same either way)
      */
     public static Result gradients(FluxModel model, Tensor imgIds, Tensor txtIds, double guidance, List<Sample> batch,
-                                   Gradients grads) {
+                                   Gradients grads, ActivationCheckpointing keep) {
         grads.clear();
         double loss = 0;
         List<Tensor> velocities = new ArrayList<>();
         for (Sample s : batch) {
             FluxModel.Checkpoints c = model.forwardForTraining(s.input(model), imgIds, s.txt(), txtIds, s.t(), s.vec(),
-                    guidance);
+                    guidance, keep);
             RectifiedFlow.Loss l = RectifiedFlow.loss(c.velocity(), s.x0(), s.noise(), s.lossWeights(), batch.size());
             loss += l.value() / batch.size();
             velocities.add(c.velocity());

@@ -1,10 +1,13 @@
 package dev.anyrefill.train;
 
+import dev.anyrefill.dit.ActivationCheckpointing;
 import dev.anyrefill.dit.Gradients;
 import dev.anyrefill.tensor.Compare;
 import dev.anyrefill.tensor.Tensor;
 import dev.anyrefill.testing.Golden;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Map;
 
@@ -19,13 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * AdamW steps. Measure: max|java - ref| / rms(ref) per tensor, below 1e-3 (train/README.md).
  */
 class TrainStepGoldenTest {
-    @Test
-    void lossVelocityAndEveryGradientMatchAutograd() {
+    @ParameterizedTest
+    @EnumSource(value = ActivationCheckpointing.class, names = {"BLOCKS", "NONE"})
+    void lossVelocityAndEveryGradientMatchAutograd(ActivationCheckpointing keep) {
         try (TrainGolden g = new TrainGolden()) {
             Gradients grads = new Gradients(name -> true);
             g.lora.register(grads);
             TrainStep.Result r = TrainStep.gradients(g.model, g.batches.get("img_ids"), g.batches.get("txt_ids"),
-                    g.guidance(), g.batch(0), grads);
+                    g.guidance(), g.batch(0), grads, keep);
+            System.out.println("activation checkpointing: " + keep.cliName());
 
             double refLoss = g.expected.get("step.0.loss").getFloat(0);
             double lossError = Math.abs(r.loss() - refLoss) / Math.abs(refLoss);
@@ -63,6 +68,34 @@ class TrainStepGoldenTest {
         }
     }
 
+    /** Recomputing a block's inside in its backward is the same arithmetic on the same inputs: the same bits. */
+    @Test
+    void keepingEveryActivationGivesTheCheckpointedGradientsBitForBit() {
+        try (TrainGolden g = new TrainGolden()) {
+            Map<String, Tensor> byMode = new java.util.TreeMap<>();
+            for (ActivationCheckpointing keep : new ActivationCheckpointing[]{ActivationCheckpointing.BLOCKS,
+                    ActivationCheckpointing.NONE}) {
+                Gradients grads = new Gradients(name -> true);
+                g.lora.register(grads);
+                TrainStep.Result r = TrainStep.gradients(g.model, g.batches.get("img_ids"), g.batches.get("txt_ids"),
+                        g.guidance(), g.batch(0), grads, keep);
+                r.grads().forEach((name, t) -> byMode.put(keep.cliName() + " " + name, Tensor.wrap(t.data().clone(), t.shape())));
+            }
+            int compared = 0;
+            for (String key : byMode.keySet()) {
+                if (key.startsWith("blocks ")) {
+                    String name = key.substring("blocks ".length());
+                    Tensor none = byMode.get("none " + name);
+                    assertNotNull(none, "no gradient of " + name + " without checkpointing");
+                    assertTrue(java.util.Arrays.equals(byMode.get(key).data(), none.data()), name + " differs");
+                    compared++;
+                }
+            }
+            System.out.println("activation checkpointing none and blocks: " + compared + " gradients, identical bits");
+            assertTrue(compared > 10, "the LoRA's and the base parameters' gradients: " + compared);
+        }
+    }
+
     @Test
     void threeAdamWStepsMatchTorch() {
         try (TrainGolden g = new TrainGolden()) {
@@ -79,7 +112,7 @@ class TrainStepGoldenTest {
                 Gradients grads = Gradients.loraOnly();
                 g.lora.register(grads);
                 TrainStep.Result r = TrainStep.gradients(g.model, g.batches.get("img_ids"), g.batches.get("txt_ids"),
-                        g.guidance(), g.batch(s), grads);
+                        g.guidance(), g.batch(s), grads, ActivationCheckpointing.AUTO);
                 double ref = g.expected.get("step." + s + ".loss").getFloat(0);
                 double lossError = Math.abs(r.loss() - ref) / Math.abs(ref);
                 System.out.printf("golden train step.%d.loss %.8f vs %.8f, relative error %.3e (tolerance %.0e)%n",
