@@ -22,8 +22,10 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
  * </pre>
  * One task per head, so each task owns its columns of dQ, dK and dV and nothing is shared.
  * All five products run on the {@link MicroKernel}: Q, K, V and dO are packed once per head
- * in the orders the products read them ({@link HeadPacks}); only P and dS, which change per
- * tile, are packed per tile (a 1/d share of the tile's arithmetic).
+ * in the orders the products read them ({@link HeadPacks}). dV and dK are accumulated
+ * transposed, {@code dV^T += dO^T P} and {@code dK^T += Q^T dS} (channels down in groups of
+ * MR, so a head of 128 wastes one row of 129; keys across), which reads P and dS in place as
+ * the B operand, rows along k; only dS is packed per tile, as the A of {@code dQ += dS K}.
  */
 public final class FlashAttentionBackward {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -50,20 +52,20 @@ public final class FlashAttentionBackward {
         int hd = heads * d;
         Parallel.forRange(heads, h -> {
             HeadPacks p = HeadPacks.of(q, k, v, dOut, h, lq, lk, hd, d);
-            float[] tiles = TILES.get(5 * BQ * BK);
+            float[] tiles = TILES.get(3 * BQ * BK);
             int sOff = 0;                // S, then P: [BQ, BK] row-major
             int dpOff = BQ * BK;         // dP, then scale dS: [BQ, BK]
-            int pT = 2 * BQ * BK;        // P^T packed as A (groups of MR keys, queries along k)
-            int dsT = 3 * BQ * BK;       // (scale dS)^T packed as A
-            int dsA = 4 * BQ * BK;       // scale dS packed as A (groups of MR queries, keys along k)
+            int dsA = 2 * BQ * BK;       // scale dS packed as A (groups of MR queries, keys along k)
             float[] dRow = D.get(lq);
-            // dQ of the head and dK, dV of the current key tile accumulate in local buffers whose
-            // rows are padded to whole strips of channels (dPad), so every product stores full
-            // strips; they go to the [L, H * D] outputs once complete.
+            // dQ of the head accumulates in a local buffer whose rows are padded to whole strips
+            // of channels (dPad), dV^T and dK^T of the current key tile in ones of dRows rows
+            // (channels padded to whole groups of MR) by BK keys, so every product stores whole
+            // strips or groups; they go to the [L, H * D] outputs once complete.
             int dPad = (d + NR - 1) / NR * NR;
+            int dRows = (d + MR - 1) / MR * MR;
             float[] dqLocal = DQ.get(lq * dPad);
-            float[] dkvLocal = DKV.get(2 * BK * dPad);
-            int dkOff = BK * dPad;
+            float[] dkvLocal = DKV.get(2 * dRows * BK);
+            int dkOff = dRows * BK;
             Arrays.fill(dqLocal, 0, lq * dPad, 0f);
             int col = h * d;
             for (int i = 0; i < lq; i++) {
@@ -71,7 +73,7 @@ public final class FlashAttentionBackward {
             }
             for (int j0 = 0; j0 < lk; j0 += BK) {
                 int kn = Math.min(BK, lk - j0);
-                Arrays.fill(dkvLocal, 0, 2 * BK * dPad, 0f);
+                Arrays.fill(dkvLocal, 0, 2 * dRows * BK, 0f);
                 for (int i0 = 0; i0 < lq; i0 += BQ) {
                     int qn = Math.min(BQ, lq - i0);
                     Arrays.fill(tiles, 0, 2 * BQ * BK, 0f);
@@ -79,16 +81,15 @@ public final class FlashAttentionBackward {
                     product(p.qA(), i0 * d, qn, p.kB(), j0 * d, kn, d, tiles, sOff, BK);
                     product(p.dOA(), i0 * d, qn, p.vB(), j0 * d, kn, d, tiles, dpOff, BK);
                     probabilitiesAndScores(tiles, sOff, dpOff, qn, kn, lse, h * lq + i0, dRow, i0, scale);
-                    packTransposed(tiles, sOff, qn, kn, tiles, pT);
-                    packTransposed(tiles, dpOff, qn, kn, tiles, dsT);
                     packRows(tiles, dpOff, qn, kn, tiles, dsA);
-                    // dV_j += P^T dO_i and dK_j += (scale dS)^T Q_i (queries along k), dQ_i += (scale dS) K_j (keys along k)
-                    accumulate(tiles, pT, kn, p.dOC(), lq, i0, qn, dPad, dkvLocal, 0);
-                    accumulate(tiles, dsT, kn, p.qC(), lq, i0, qn, dPad, dkvLocal, dkOff);
+                    // dV_j^T += dO_i^T P and dK_j^T += Q_i^T (scale dS) (queries along k, P and dS in place),
+                    // dQ_i += (scale dS) K_j (keys along k)
+                    accumulateTransposed(p.dOT(), lq, i0, qn, dRows, tiles, sOff, kn, dkvLocal, 0);
+                    accumulateTransposed(p.qT(), lq, i0, qn, dRows, tiles, dpOff, kn, dkvLocal, dkOff);
                     accumulate(tiles, dsA, qn, p.kC(), lk, j0, kn, dPad, dqLocal, i0 * dPad);
                 }
-                unpad(dkvLocal, 0, dPad, kn, d, dv, j0 * hd + col, hd);
-                unpad(dkvLocal, dkOff, dPad, kn, d, dk, j0 * hd + col, hd);
+                transposeOut(dkvLocal, 0, d, kn, dv, j0 * hd + col, hd);
+                transposeOut(dkvLocal, dkOff, d, kn, dk, j0 * hd + col, hd);
             }
             unpad(dqLocal, 0, dPad, lq, d, dq, col, hd);
         });
@@ -124,6 +125,31 @@ public final class FlashAttentionBackward {
         }
     }
 
+    /**
+     * C[dRows x kn] (local, row stride BK) += A B where A is a per-head pack of channels in
+     * groups of MR with tokens along k ({@link HeadPacks#channelGroups}), its queries
+     * [k0, k0 + kLen), and B a tile's P or dS [kLen x kn] read in place (row stride BK).
+     */
+    private static void accumulateTransposed(float[] a, int tokens, int k0, int kLen, int dRows, float[] tile, int bOff,
+                                             int kn, float[] c, int cOff) {
+        for (int g = 0; g < dRows; g += MR) {
+            for (int s = 0; s < kn; s += NR) {
+                MicroKernel.multiplyAdd(a, (g * tokens + k0 * MR), MR, tile, bOff + s, BK, kLen,
+                        c, cOff + g * BK + s, BK, Math.min(NR, kn - s));
+            }
+        }
+    }
+
+    /** The first d rows and kn columns of a transposed local buffer (row stride BK) into out at outOff, [kn, d] at stride hd. */
+    private static void transposeOut(float[] local, int off, int d, int kn, float[] out, int outOff, int hd) {
+        for (int c = 0; c < d; c++) {
+            int src = off + c * BK;
+            for (int j = 0; j < kn; j++) {
+                out[outOff + j * hd + c] = local[src + j];
+            }
+        }
+    }
+
     /** Rows [0, rows) of a local buffer (stride dPad), their first d channels, into out at outOff (stride hd). */
     private static void unpad(float[] local, int off, int dPad, int rows, int d, float[] out, int outOff, int hd) {
         for (int r = 0; r < rows; r++) {
@@ -154,18 +180,6 @@ public final class FlashAttentionBackward {
         }
     }
 
-    /** A tile [qn x kn] (stride BK) as A of its transpose: groups of MR keys, queries along k. */
-    private static void packTransposed(float[] t, int off, int qn, int kn, float[] dst, int dstOff) {
-        for (int g = 0; g < kn; g += MR) {
-            int base = dstOff + g * qn;
-            for (int q = 0; q < qn; q++) {
-                for (int r = 0; r < MR; r++) {
-                    dst[base + q * MR + r] = g + r < kn ? t[off + q * BK + g + r] : 0f;
-                }
-            }
-        }
-    }
-
     /** A tile [qn x kn] (stride BK) as A: groups of MR queries, keys along k. */
     private static void packRows(float[] t, int off, int qn, int kn, float[] dst, int dstOff) {
         for (int g = 0; g < qn; g += MR) {
@@ -176,10 +190,11 @@ public final class FlashAttentionBackward {
     /**
      * One head's Q, K, V and dO packed once, in the order each product reads them. "A" packs:
      * groups of MR tokens, channels along k ({@code x[(g * d + c) * MR + r]}, g counted in
-     * tokens); "B over tokens": strips of NR tokens, channels along k; "C": strips of NR
-     * channels, tokens along k ({@code x[(s * tokens + t) * NR + j]}, s counted in channels).
+     * tokens); "B over tokens": strips of NR tokens, channels along k; "T": groups of MR
+     * channels, tokens along k ({@code x[g * tokens + t * MR + r]} for channel g + r, g a multiple of MR);
+     * "C": strips of NR channels, tokens along k ({@code x[(s * tokens + t) * NR + j]}).
      */
-    record HeadPacks(float[] qA, float[] dOA, float[] kB, float[] vB, float[] qC, float[] dOC, float[] kC) {
+    record HeadPacks(float[] qA, float[] dOA, float[] kB, float[] vB, float[] qT, float[] dOT, float[] kC) {
         private static final Scratch[] SCRATCH = {new Scratch(), new Scratch(), new Scratch(), new Scratch(),
                 new Scratch(), new Scratch(), new Scratch()};
 
@@ -188,8 +203,23 @@ public final class FlashAttentionBackward {
             return new HeadPacks(
                     groups(q, col, lq, hd, d, SCRATCH[0]), groups(dOut, col, lq, hd, d, SCRATCH[1]),
                     strips(k, col, lk, hd, d, SCRATCH[2]), strips(v, col, lk, hd, d, SCRATCH[3]),
-                    channelStrips(q, col, lq, hd, d, SCRATCH[4]), channelStrips(dOut, col, lq, hd, d, SCRATCH[5]),
+                    channelGroups(q, col, lq, hd, d, SCRATCH[4]), channelGroups(dOut, col, lq, hd, d, SCRATCH[5]),
                     channelStrips(k, col, lk, hd, d, SCRATCH[6]));
+        }
+
+        /** Groups of MR channels, tokens along k: {@code p[g * tokens + t * MR + r]} = x[t, g + r] (g a multiple of MR), zero past d. */
+        private static float[] channelGroups(float[] x, int col, int tokens, int hd, int d, Scratch s) {
+            int rows = (d + MR - 1) / MR * MR;
+            float[] p = s.get(rows * tokens);
+            for (int g = 0; g < rows; g += MR) {
+                for (int t = 0; t < tokens; t++) {
+                    int dst = g * tokens + t * MR;
+                    for (int r = 0; r < MR; r++) {
+                        p[dst + r] = g + r < d ? x[t * hd + col + g + r] : 0f;
+                    }
+                }
+            }
+            return p;
         }
 
         /** Groups of MR tokens, channels along k. */

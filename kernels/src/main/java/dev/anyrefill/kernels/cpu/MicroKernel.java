@@ -19,8 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Both operands are packed so that the loop walks two arrays with one index each (a
  * separate pointer per row of A would use up general registers, and the JIT then spills
  * vector registers too): A k-major in groups of MR rows, {@code a[aOff + k * MR + r]}
- * ({@link #packRows}); B k-major in strips of NR columns, {@code b[bOff + k * NR + j]}. C is
- * row-major, {@code c[cOff + r * cStride + j]}. At the edges fewer than MR rows (the packed
+ * ({@link #packRows}); B k-major in strips of NR columns, {@code b[bOff + k * NR + j]}, or any
+ * row-major matrix whose rows run along k, read in place at its row stride. C is row-major,
+ * {@code c[cOff + r * cStride + j]}. At the edges fewer than MR rows (the packed
  * rows beyond are zero) or NR columns are stored.
  */
 public final class MicroKernel {
@@ -55,15 +56,25 @@ public final class MicroKernel {
         }
     }
 
-    /** C += A * B over k in [0, kLen), for {@code rows <= MR} and {@code cols <= NR}. */
+    /** C += A * B over k in [0, kLen), for {@code rows <= MR} and {@code cols <= NR}, B a packed strip. */
     public static void multiplyAdd(float[] a, int aOff, int rows, float[] b, int bOff, int kLen,
+                                   float[] c, int cOff, int cStride, int cols) {
+        multiplyAdd(a, aOff, rows, b, bOff, NR, kLen, c, cOff, cStride, cols);
+    }
+
+    /**
+     * C += A * B over k in [0, kLen) with B's rows {@code bStride} floats apart,
+     * {@code b[bOff + k * bStride + j]}: NR for a packed strip, a row-major matrix's row length
+     * to read NR of its columns in place (its rows must hold NR floats from bOff on).
+     */
+    public static void multiplyAdd(float[] a, int aOff, int rows, float[] b, int bOff, int bStride, int kLen,
                                    float[] c, int cOff, int cStride, int cols) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
         for (int k = 0; k < kLen; k++) {
             int ao = aOff + k * MR;
-            int bo = bOff + k * NR;
+            int bo = bOff + k * bStride;
             FloatVector b0 = FloatVector.fromArray(F, b, bo);
             FloatVector b1 = FloatVector.fromArray(F, b, bo + VL);
             FloatVector b2 = FloatVector.fromArray(F, b, bo + 2 * VL);
