@@ -7,6 +7,7 @@ import dev.anyrefill.weights.SafetensorsFile;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,9 @@ public final class CheckpointFiles {
         this.params = params;
         this.adam = adam;
         this.writer = writer;
-        this.metadata = Map.copyOf(metadata);
+        // In the caller's order, so a file's header is the same bytes from run to run (Map.copyOf
+        // iterates in an order that changes with every JVM).
+        this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     }
 
     /** The training state beside a LoRA checkpoint. */

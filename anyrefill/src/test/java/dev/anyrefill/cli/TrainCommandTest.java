@@ -130,6 +130,9 @@ class TrainCommandTest {
         assertEquals(0, train(none, "--steps", "2", "--batch", "2", "--activation-checkpointing", "none").exitCode());
         assertEquals(0, train(blocks, "--steps", "2", "--batch", "2", "--activation-checkpointing", "blocks").exitCode());
         assertArrayEquals(Files.readAllBytes(none), Files.readAllBytes(blocks), "LoRA after 2 steps, none vs blocks");
+        String header = new String(Files.readAllBytes(none), 8, 200, java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(header.startsWith("{\"__metadata__\":{\"ss_network_module\":"),
+                "metadata in the writer's order, the same in every JVM: " + header);
         System.out.println("train: --activation-checkpointing none and blocks write the same LoRA, byte for byte");
         CliRun bad = train(tmp.resolve("keep-bad/lora.safetensors"), "--steps", "1", "--activation-checkpointing", "some");
         assertEquals(2, bad.exitCode());
