@@ -196,29 +196,23 @@ public final class FluxModel {
         List<DoubleStreamBlock.Activations> doubleSaved = new ArrayList<>();
         for (DoubleStreamBlock block : doubleBlocks) {
             doubleIn.add(new Tensor[]{h, t});
+            DoubleStreamBlock.Activations a = block.activations(k, h, t, vec, pe, save); // log-sum-exp if kept
             if (save) {
-                DoubleStreamBlock.Activations a = block.activations(k, h, t, vec, pe, true);
                 doubleSaved.add(a);
-                h = a.imgOut().out();
-                t = a.txtOut().out();
-            } else {
-                Tensor[] out = block.forward(k, h, t, vec, pe);
-                h = out[0];
-                t = out[1];
             }
+            h = a.imgOut().out();
+            t = a.txtOut().out();
         }
         List<Tensor> singleIn = new ArrayList<>();
         List<SingleStreamBlock.Activations> singleSaved = new ArrayList<>();
         Tensor x = k.concatRows(t, h);                                       // [Lt + Li, hidden]
         for (SingleStreamBlock block : singleBlocks) {
             singleIn.add(x);
+            SingleStreamBlock.Activations a = block.activations(k, x, vec, pe, save);
             if (save) {
-                SingleStreamBlock.Activations a = block.activations(k, x, vec, pe, true);
                 singleSaved.add(a);
-                x = a.out();
-            } else {
-                x = block.forward(k, x, vec, pe);
             }
+            x = a.out();
         }
         Tensor finalIn = k.sliceRows(x, t.dim(0), x.dim(0));                 // [Li, hidden]
         return new Checkpoints(img, txt, timeEmb, guidanceEmb, y, vec, pe, doubleIn, singleIn, doubleSaved, singleSaved,
