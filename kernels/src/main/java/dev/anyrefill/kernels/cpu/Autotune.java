@@ -97,23 +97,19 @@ public final class Autotune {
         return values.entrySet().stream().map(e -> e.getKey().key + "=" + e.getValue()).collect(Collectors.joining(" "));
     }
 
-    /** Parameters and values, alternating, as a map in {@link Tunable}'s order. */
-    static Map<Tunable, Integer> values(Object... parameterThenValue) {
-        Map<Tunable, Integer> m = new EnumMap<>(Tunable.class);
-        for (int i = 0; i < parameterThenValue.length; i += 2) {
-            m.put((Tunable) parameterThenValue[i], (Integer) parameterThenValue[i + 1]);
-        }
-        return Collections.unmodifiableMap(m);
+    /** The values as an unmodifiable map in {@link Tunable}'s order (labels and files list them so). */
+    static Map<Tunable, Integer> values(Map<Tunable, Integer> values) {
+        return Collections.unmodifiableMap(new EnumMap<>(values));
     }
 
     /** The GEMM's candidate (KC, MC) pairs for a machine with these caches, the default first. */
     static List<Map<Tunable, Integer>> gemmCandidates(long l1d, long l2) {
         TreeSet<Integer> kcs = new TreeSet<>(List.of(128, 192, 256, 384, Blocking.deriveKc(l1d, NR)));
         LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
-        out.add(values(Tunable.GEMM_KC, Blocking.DEFAULT_KC, Tunable.GEMM_MC, Blocking.DEFAULT_MC));
+        out.add(values(Map.of(Tunable.GEMM_KC, Blocking.DEFAULT_KC, Tunable.GEMM_MC, Blocking.DEFAULT_MC)));
         for (int kc : kcs) {
             for (int mc : new TreeSet<>(List.of(Blocking.DEFAULT_MC, Blocking.deriveMc(l2, kc, Blocking.C_STRIDE)))) {
-                out.add(values(Tunable.GEMM_KC, kc, Tunable.GEMM_MC, mc));
+                out.add(values(Map.of(Tunable.GEMM_KC, kc, Tunable.GEMM_MC, mc)));
             }
         }
         return List.copyOf(out);
@@ -122,11 +118,11 @@ public final class Autotune {
     /** Attention's candidates: one, two or four strips of queries by 32, 64 or 128 groups of keys, the default first. */
     static List<Map<Tunable, Integer>> attentionCandidates() {
         LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
-        out.add(values(Tunable.ATTENTION_QUERIES, Blocking.DEFAULT_ATTENTION_QUERIES, Tunable.ATTENTION_KEYS,
-                Blocking.DEFAULT_ATTENTION_KEYS));
+        out.add(values(Map.of(Tunable.ATTENTION_QUERIES, Blocking.DEFAULT_ATTENTION_QUERIES, Tunable.ATTENTION_KEYS,
+                Blocking.DEFAULT_ATTENTION_KEYS)));
         for (int strips : List.of(1, 2, 4)) {
             for (int groups : List.of(32, 64, 128)) {
-                out.add(values(Tunable.ATTENTION_QUERIES, strips * NR, Tunable.ATTENTION_KEYS, groups * MR));
+                out.add(values(Map.of(Tunable.ATTENTION_QUERIES, strips * NR, Tunable.ATTENTION_KEYS, groups * MR)));
             }
         }
         return List.copyOf(out);
@@ -135,9 +131,9 @@ public final class Autotune {
     /** The convolution's candidates: blocks of 2, 4 or 8 strips of pixels, the default first. */
     static List<Map<Tunable, Integer>> convCandidates() {
         LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
-        out.add(values(Tunable.CONV_PIXELS, Blocking.DEFAULT_CONV_PIXELS));
+        out.add(values(Map.of(Tunable.CONV_PIXELS, Blocking.DEFAULT_CONV_PIXELS)));
         for (int strips : List.of(2, 4, 8)) {
-            out.add(values(Tunable.CONV_PIXELS, strips * NR));
+            out.add(values(Map.of(Tunable.CONV_PIXELS, strips * NR)));
         }
         return List.copyOf(out);
     }

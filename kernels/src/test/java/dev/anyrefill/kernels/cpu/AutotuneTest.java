@@ -35,7 +35,7 @@ class AutotuneTest {
 
     private static Autotune.Result round(int kc, int mc, double[] gflops) {
         List<Double> g = Arrays.stream(gflops).boxed().toList();
-        return new Autotune.Result(Autotune.values(Tunable.GEMM_KC, kc, Tunable.GEMM_MC, mc), g,
+        return new Autotune.Result(Autotune.values(Map.of(Tunable.GEMM_KC, kc, Tunable.GEMM_MC, mc)), g,
                 List.of(Autotune.geometricMean(g)), 0);
     }
 
@@ -65,10 +65,10 @@ class AutotuneTest {
     @Test
     void everyTileGivesResultsWithinTheBound() {
         List<Map<Tunable, Integer>> ends = List.of(
-                Autotune.values(Tunable.GEMM_KC, 64, Tunable.GEMM_MC, 6 * MicroKernel.MR, Tunable.ATTENTION_QUERIES,
-                        MicroKernel.NR, Tunable.ATTENTION_KEYS, 32 * MicroKernel.MR, Tunable.CONV_PIXELS, 2 * MicroKernel.NR),
-                Autotune.values(Tunable.GEMM_KC, 512, Tunable.GEMM_MC, 96 * MicroKernel.MR, Tunable.ATTENTION_QUERIES,
-                        4 * MicroKernel.NR, Tunable.ATTENTION_KEYS, 128 * MicroKernel.MR, Tunable.CONV_PIXELS, 8 * MicroKernel.NR));
+                Autotune.values(Map.of(Tunable.GEMM_KC, 64, Tunable.GEMM_MC, 6 * MicroKernel.MR, Tunable.ATTENTION_QUERIES,
+                        MicroKernel.NR, Tunable.ATTENTION_KEYS, 32 * MicroKernel.MR, Tunable.CONV_PIXELS, 2 * MicroKernel.NR)),
+                Autotune.values(Map.of(Tunable.GEMM_KC, 512, Tunable.GEMM_MC, 96 * MicroKernel.MR, Tunable.ATTENTION_QUERIES,
+                        4 * MicroKernel.NR, Tunable.ATTENTION_KEYS, 128 * MicroKernel.MR, Tunable.CONV_PIXELS, 8 * MicroKernel.NR)));
         for (Map<Tunable, Integer> values : ends) {
             Autotune.Result r = Autotune.probe(values, Map.of(), List.of("96x640x200", "attention:200x2x64", "conv:16x20x20"), 1);
             System.out.printf("%s: check error %.3e (bound %.0e), %s GFLOP/s%n", r.label(), r.checkError(),

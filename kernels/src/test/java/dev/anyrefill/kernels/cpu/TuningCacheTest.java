@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,13 +26,13 @@ class TuningCacheTest {
     @Test
     void whatIsWrittenIsReadBackAndTheOldFileSurvivesUntilTheRename(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("sub").resolve("kernels-x.properties");
-        TuningCache.Tuned first = new TuningCache.Tuned(Autotune.values(Tunable.GEMM_KC, 192, Tunable.GEMM_MC, 168,
-                Tunable.ATTENTION_KEYS, 96 * MicroKernel.MR));
+        TuningCache.Tuned first = new TuningCache.Tuned(Autotune.values(Map.of(Tunable.GEMM_KC, 192, Tunable.GEMM_MC, 168,
+                Tunable.ATTENTION_KEYS, 96 * MicroKernel.MR)));
         TuningCache.write(file, first, "KC MC\n192 168 *");
         assertEquals(Optional.of(first), TuningCache.read(file));
         assertTrue(Files.readString(file).startsWith("# KC MC\n# 192 168 *\n"), "the report is kept as comments");
         assertTrue(Files.readString(file).endsWith("gemm.kc=192\ngemm.mc=168\nattention.keys=" + 96 * MicroKernel.MR + "\n"));
-        TuningCache.Tuned second = new TuningCache.Tuned(Autotune.values(Tunable.GEMM_KC, 256, Tunable.GEMM_MC, 126));
+        TuningCache.Tuned second = new TuningCache.Tuned(Autotune.values(Map.of(Tunable.GEMM_KC, 256, Tunable.GEMM_MC, 126)));
         TuningCache.write(file, second, "again");
         assertEquals(Optional.of(second), TuningCache.read(file));
         try (var files = Files.list(file.getParent())) {
