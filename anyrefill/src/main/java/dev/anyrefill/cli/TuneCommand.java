@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * prints what is in force and why. Run it on a quiet machine: what it measures is what it keeps.
  */
 @Command(name = "tune", mixinStandardHelpOptions = true,
-        description = "Measure the kernels' candidate tiles (GEMM, attention, convolution) on this CPU and keep "
+        description = "Measure the kernels' candidate tiles (GEMM, attention and its backward, convolution) on this CPU and keep "
                 + "the fastest for later runs, "
                 + "or (--show) print the kernels' parameters and where they came from.")
 final class TuneCommand implements Callable<Integer> {
@@ -32,6 +32,10 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--attention-shapes", split = ",", paramLabel = "attention:TxHxD",
             description = "Self-attention shapes, tokens x heads x head size (default: ${DEFAULT-VALUE}).")
     List<String> attentionShapes = Autotune.ATTENTION_SHAPES;
+
+    @Option(names = "--attention-backward-shapes", split = ",", paramLabel = "attention-backward:TxHxD",
+            description = "Attention backward shapes, tokens x heads x head size (default: ${DEFAULT-VALUE}).")
+    List<String> attentionBackwardShapes = Autotune.ATTENTION_BACKWARD_SHAPES;
 
     @Option(names = "--conv-shapes", split = ",", paramLabel = "conv:CxHxW",
             description = "3 x 3 convolutions, channels x height x width (default: ${DEFAULT-VALUE}).")
@@ -58,14 +62,16 @@ final class TuneCommand implements Callable<Integer> {
         }
         checkShapes("--shapes", "", "MxKxN", shapes);
         checkShapes("--attention-shapes", "attention:", "attention:TxHxD", attentionShapes);
+        checkShapes("--attention-backward-shapes", "attention-backward:", "attention-backward:TxHxD",
+                attentionBackwardShapes);
         checkShapes("--conv-shapes", "conv:", "conv:CxHxW", convShapes);
         if (passes < 1 || rounds < 1) {
             throw new IllegalArgumentException("--passes and --rounds must be at least 1, got " + passes + " and " + rounds);
         }
         System.out.println("cpu: " + CpuInfo.detect().describe());
         System.out.println("measuring the GEMM at " + String.join(", ", shapes) + " under each candidate blocking, "
-                + "then attention's and the convolution's tiles, " + rounds + " rounds ...");
-        String report = Autotune.run(Autotune.sweeps(shapes, attentionShapes, convShapes), rounds, passes, r -> System.out.println(String.format(Locale.ROOT,
+                + "then attention's (both ways) and the convolution's tiles, " + rounds + " rounds ...");
+        String report = Autotune.run(Autotune.sweeps(shapes, attentionShapes, attentionBackwardShapes, convShapes), rounds, passes, r -> System.out.println(String.format(Locale.ROOT,
                 "  %-40s %8.1f GFLOP/s (geometric mean of this round)", r.label(), r.score())));
         System.out.println(report);
         System.out.println("wrote " + file + " (later runs use it; -Danyrefill.gemm.kc and the other properties it names override it)");

@@ -19,6 +19,7 @@ class TuneCommandTest {
         System.setProperty("anyrefill.cache.dir", cache.toString()); // never the folder other test JVMs read
         try {
             CliRun tune = CliRun.of("tune", "--shapes", "64x256x96", "--attention-shapes", "attention:100x1x64",
+                    "--attention-backward-shapes", "attention-backward:100x1x64",
                     "--conv-shapes", "conv:8x16x16", "--passes", "1", "--rounds", "1");
             assertEquals(0, tune.exitCode(), tune.err());
             List<Path> files;
@@ -28,9 +29,10 @@ class TuneCommandTest {
             assertEquals(1, files.size(), "one file for this CPU: " + files);
             String text = Files.readString(files.getFirst());
             assertTrue(text.matches("(?s).*\ngemm\\.kc=[0-9]+\ngemm\\.mc=[0-9]+\nattention\\.queries=[0-9]+\n"
-                    + "attention\\.keys=[0-9]+\nconv\\.pixels=[0-9]+\n"), text);
-            long measured = tune.out().lines().filter(l -> l.matches(" +(gemm|attention|conv)\\.[a-z]+=[0-9].*GFLOP/s.*")).count();
-            assertTrue(measured >= 2 + 2 + 2, "the default and at least one other candidate of each sweep:\n" + tune.out());
+                    + "attention\\.keys=[0-9]+\nattention\\.backward\\.queries=[0-9]+\nattention\\.backward\\.keys=[0-9]+\n"
+                    + "conv\\.pixels=[0-9]+\n"), text);
+            long measured = tune.out().lines().filter(l -> l.matches(" +(gemm|attention|conv)\\.[a-z.]+=[0-9].*GFLOP/s.*")).count();
+            assertTrue(measured >= 2 + 2 + 2 + 2, "the default and at least one other candidate of each sweep:\n" + tune.out());
             assertEquals(measured, text.lines().filter(l -> l.matches("# (gemm|attention|conv)\\..* [0-9.]+( \\*)?")).count(),
                     "every candidate measured is in the file's report:\n" + text);
 

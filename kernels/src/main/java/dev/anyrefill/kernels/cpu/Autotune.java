@@ -21,10 +21,11 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
 
 /**
  * {@code anyrefill tune}: measures the kernels at FLUX's shapes under a few candidate tiles and
- * keeps the fastest for this CPU model ({@link TuningCache}), in three sweeps: the GEMM's
+ * keeps the fastest for this CPU model ({@link TuningCache}), in four sweeps: the GEMM's
  * blocking (K blocks around one strip block filling L1d, {@link Blocking#deriveKc}, each with the
  * default row tile and the one derived from L2, {@link Blocking#deriveMc}); then, with the GEMM's
- * choice in force, flash attention's query and key tiles; then the convolution's pixel block.
+ * choice in force, flash attention's query and key tiles, those of its backward, and the
+ * convolution's pixel block.
  * Each candidate runs in a JVM of its own ({@link KernelProbe}), because the tiles are fixed
  * when the kernels load.
  *
@@ -44,6 +45,8 @@ public final class Autotune {
     /** Attention at FLUX's head size over 2560 tokens (fewer heads), and the VAE's 3 x 3 convolution at 128 channels. */
     public static final List<String> ATTENTION_SHAPES = List.of("attention:2560x4x128");
     public static final List<String> CONV_SHAPES = List.of("conv:128x128x128");
+    /** Attention's backward at FLUX's head size over 2560 tokens, two heads. */
+    public static final List<String> ATTENTION_BACKWARD_SHAPES = List.of("attention-backward:2560x2x128");
     static final double MARGIN = 0.05;
     static final double CHECK_BOUND = 1e-5;
 
@@ -128,6 +131,20 @@ public final class Autotune {
         return List.copyOf(out);
     }
 
+    /** Attention backward's candidates: 33, 66 or 132 queries by about 48, 96 or 192 keys (whole strips), the default first. */
+    static List<Map<Tunable, Integer>> attentionBackwardCandidates() {
+        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
+        out.add(values(Map.of(Tunable.ATTENTION_BACKWARD_QUERIES, Blocking.DEFAULT_ATTENTION_BACKWARD_QUERIES,
+                Tunable.ATTENTION_BACKWARD_KEYS, Blocking.DEFAULT_ATTENTION_BACKWARD_KEYS)));
+        for (int groups : List.of(11, 22, 44)) {
+            for (int keys : List.of(48, 96, 192)) {
+                out.add(values(Map.of(Tunable.ATTENTION_BACKWARD_QUERIES, groups * MR,
+                        Tunable.ATTENTION_BACKWARD_KEYS, Math.max(1, keys / NR) * NR)));
+            }
+        }
+        return List.copyOf(out);
+    }
+
     /** The convolution's candidates: blocks of 2, 4 or 8 strips of pixels, the default first. */
     static List<Map<Tunable, Integer>> convCandidates() {
         LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
@@ -173,11 +190,14 @@ public final class Autotune {
         return List.of(results);
     }
 
-    /** The three sweeps for this machine, in the order they run: the GEMM, attention, the convolution. */
-    public static List<Sweep> sweeps(List<String> gemmShapes, List<String> attentionShapes, List<String> convShapes) {
+    /** The four sweeps for this machine, in the order they run: the GEMM, attention, its backward, the convolution. */
+    public static List<Sweep> sweeps(List<String> gemmShapes, List<String> attentionShapes,
+                                     List<String> attentionBackwardShapes, List<String> convShapes) {
         CpuInfo cpu = CpuInfo.detect();
         return List.of(new Sweep("GEMM (M x K x N, BF16 weights)", gemmShapes, gemmCandidates(cpu.l1d(), cpu.l2())),
                 new Sweep("attention (tokens x heads x head size)", attentionShapes, attentionCandidates()),
+                new Sweep("attention backward (tokens x heads x head size)", attentionBackwardShapes,
+                        attentionBackwardCandidates()),
                 new Sweep("3 x 3 convolution (channels x height x width)", convShapes, convCandidates()));
     }
 

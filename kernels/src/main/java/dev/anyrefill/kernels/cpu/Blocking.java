@@ -14,8 +14,8 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
  *       benchmark can compare choices, JMH: {@code -jvmArgsAppend -Danyrefill.gemm.kc=auto});</li>
  *   <li>what {@code anyrefill tune} measured best on this CPU model ({@link TuningCache});</li>
  *   <li>the defaults: for the GEMM the values tuned on AVX2 machines, KC 256 and MC 126, which
- *       also won on the AVX-512 parts measured so far (docs/performance.md); attention's and
- *       the convolution's tiles in strips and groups of the micro-kernel.</li>
+ *       also won on the AVX-512 parts measured so far (docs/performance.md); attention's (both
+ *       ways) and the convolution's tiles in strips and groups of the micro-kernel.</li>
  * </ol>
  * {@code auto} derives the GEMM's blocking from this machine's caches ({@link CpuInfo}):
  * <ul>
@@ -35,6 +35,8 @@ final class Blocking {
     static final int DEFAULT_ATTENTION_QUERIES = 2 * NR;
     static final int DEFAULT_ATTENTION_KEYS = 64 * MR;
     static final int DEFAULT_CONV_PIXELS = 4 * NR;
+    static final int DEFAULT_ATTENTION_BACKWARD_QUERIES = 22 * MR;
+    static final int DEFAULT_ATTENTION_BACKWARD_KEYS = Math.max(1, 96 / NR) * NR;
     /** Strips per tile: the tile's result buffer has a row stride of one strip more. */
     static final int STRIPS_PER_TILE = 16;
     static final int C_STRIDE = (STRIPS_PER_TILE + 1) * NR;
@@ -48,6 +50,10 @@ final class Blocking {
     static final int ATTENTION_QUERIES = value(Tunable.ATTENTION_QUERIES, DEFAULT_ATTENTION_QUERIES, () -> DEFAULT_ATTENTION_QUERIES);
     static final int ATTENTION_KEYS = value(Tunable.ATTENTION_KEYS, DEFAULT_ATTENTION_KEYS, () -> DEFAULT_ATTENTION_KEYS);
     static final int CONV_PIXELS = value(Tunable.CONV_PIXELS, DEFAULT_CONV_PIXELS, () -> DEFAULT_CONV_PIXELS);
+    static final int ATTENTION_BACKWARD_QUERIES = value(Tunable.ATTENTION_BACKWARD_QUERIES,
+            DEFAULT_ATTENTION_BACKWARD_QUERIES, () -> DEFAULT_ATTENTION_BACKWARD_QUERIES);
+    static final int ATTENTION_BACKWARD_KEYS = value(Tunable.ATTENTION_BACKWARD_KEYS,
+            DEFAULT_ATTENTION_BACKWARD_KEYS, () -> DEFAULT_ATTENTION_BACKWARD_KEYS);
 
     private Blocking() {
     }
@@ -71,6 +77,19 @@ final class Blocking {
         }
         long mc = (long) (L2_SHARE * l2 / ((kc + cStride) * (long) Float.BYTES)) / MR * MR;
         return (int) Math.clamp(mc, 6L * MR, 96L * MR);
+    }
+
+    /** A parameter's value when neither a property nor a tuning sets it. */
+    static int defaultValue(Tunable t) {
+        return switch (t) {
+            case GEMM_KC -> DEFAULT_KC;
+            case GEMM_MC -> DEFAULT_MC;
+            case ATTENTION_QUERIES -> DEFAULT_ATTENTION_QUERIES;
+            case ATTENTION_KEYS -> DEFAULT_ATTENTION_KEYS;
+            case ATTENTION_BACKWARD_QUERIES -> DEFAULT_ATTENTION_BACKWARD_QUERIES;
+            case ATTENTION_BACKWARD_KEYS -> DEFAULT_ATTENTION_BACKWARD_KEYS;
+            case CONV_PIXELS -> DEFAULT_CONV_PIXELS;
+        };
     }
 
     /** Where a value came from, for benchmark lines: "default", "tuned", "auto" or "property". */

@@ -29,10 +29,10 @@ import static dev.anyrefill.kernels.cpu.MicroKernel.NR;
  */
 public final class FlashAttentionBackward {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Queries per tile: a whole number of micro-kernel row groups. */
-    static final int BQ = 22 * MR;
-    /** Keys per tile: a whole number of packed strips, about 96. */
-    static final int BK = Math.max(1, 96 / NR) * NR;
+    /** Queries per tile, whole groups of MR ({@link Blocking#ATTENTION_BACKWARD_QUERIES}: 66 unless tuned). */
+    static final int BQ = Blocking.ATTENTION_BACKWARD_QUERIES;
+    /** Keys per tile, whole strips of NR ({@link Blocking#ATTENTION_BACKWARD_KEYS}: about 96 unless tuned). */
+    static final int BK = Blocking.ATTENTION_BACKWARD_KEYS;
 
     private static final Scratch TILES = new Scratch();
     private static final Scratch D = new Scratch();

@@ -32,6 +32,8 @@ public final class KernelParameters {
         p.put("gemm_strips_per_tile", Gemm.STRIPS_PER_TILE);
         p.put("attention_bq", FlashAttention.BQ);
         p.put("attention_bk", FlashAttention.BK);
+        p.put("attention_backward_bq", FlashAttentionBackward.BQ);
+        p.put("attention_backward_bk", FlashAttentionBackward.BK);
         p.put("conv_pixels", Conv2d.PIXELS);
         return p;
     }

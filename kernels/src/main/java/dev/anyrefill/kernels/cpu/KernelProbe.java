@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * load). Prints, one per line:
  * <pre>
  * parameters gemm.kc=256 gemm.mc=126 ...   the values in force
- * check ERROR            the largest error of the GEMM, attention and convolution against sums in double
+ * check ERROR            the largest error of the GEMM, attention (both ways) and convolution against sums in double
  * SHAPE GFLOPS           per shape: the best of the timed passes, after one warm-up pass
  * </pre>
  * Usage: {@code KernelProbe PASSES SHAPE [SHAPE ...]}, each shape one of
@@ -27,6 +27,7 @@ import java.util.stream.Stream;
  *   <li>{@code MxKxN}: the linear layer x [M, K] W^T, W [N, K] in BF16 off the heap as a mapped
  *       checkpoint's weights are;</li>
  *   <li>{@code attention:TxHxD}: self-attention over T tokens, H heads of D channels;</li>
+ *   <li>{@code attention-backward:TxHxD}: its backward (dq, dk, dv from dOut);</li>
  *   <li>{@code conv:CxHxW}: a 3 x 3 convolution, C channels in and out, over H x W pixels.</li>
  * </ul>
  */
@@ -38,7 +39,8 @@ public final class KernelProbe {
         int passes = Integer.parseInt(args[0]);
         System.out.println("parameters " + Stream.of(Tunable.values()).map(t -> t.key + "=" + valueOf(t))
                 .collect(Collectors.joining(" ")));
-        double check = Math.max(gemmError(100, 700, 150), Math.max(attentionError(101, 2, 40), convError(5, 7, 9, 11)));
+        double check = Math.max(Math.max(gemmError(100, 700, 150), attentionError(101, 2, 40)),
+                Math.max(attentionBackwardError(101, 2, 40), convError(5, 7, 9, 11)));
         System.out.println(String.format(Locale.ROOT, "check %.3e", check));
         warmUp();
         for (int i = 1; i < args.length; i++) {
@@ -63,6 +65,8 @@ public final class KernelProbe {
             case ATTENTION_QUERIES -> FlashAttention.BQ;
             case ATTENTION_KEYS -> FlashAttention.BK;
             case CONV_PIXELS -> Conv2d.PIXELS;
+            case ATTENTION_BACKWARD_QUERIES -> FlashAttentionBackward.BQ;
+            case ATTENTION_BACKWARD_KEYS -> FlashAttentionBackward.BK;
         };
     }
 
@@ -72,18 +76,21 @@ public final class KernelProbe {
         return switch (kind(shape)) {
             case "gemm" -> 2.0 * d[0] * d[1] * d[2] * 1e-9;
             case "attention" -> 4.0 * d[0] * d[0] * d[1] * d[2] * 1e-9;
+            case "attention-backward" -> 2.5 * 4.0 * d[0] * d[0] * d[1] * d[2] * 1e-9;
             default -> 2.0 * d[0] * d[0] * 9 * d[1] * d[2] * 1e-9;
         };
     }
 
     static String kind(String shape) {
-        return shape.startsWith("attention:") ? "attention" : shape.startsWith("conv:") ? "conv" : "gemm";
+        return shape.startsWith("attention:") ? "attention" : shape.startsWith("attention-backward:")
+                ? "attention-backward" : shape.startsWith("conv:") ? "conv" : "gemm";
     }
 
     static int[] dims(String shape) {
         String[] f = shape.substring(shape.indexOf(':') + 1).split("x");
         if (f.length != 3) {
-            throw new IllegalArgumentException("shape '" + shape + "': MxKxN, attention:TxHxD or conv:CxHxW");
+            throw new IllegalArgumentException("shape '" + shape + "': MxKxN, attention:TxHxD, attention-backward:TxHxD "
+                    + "or conv:CxHxW");
         }
         int[] d = new int[3];
         for (int i = 0; i < 3; i++) {
@@ -102,6 +109,19 @@ public final class KernelProbe {
                 float[] v = randomFloats(13, (long) d[0] * d[1] * d[2]);
                 float scale = (float) (1 / Math.sqrt(d[2]));
                 return () -> FlashAttention.attention(q, k, v, d[0], d[0], d[1], d[2], scale, null, 1, false);
+            }
+            case "attention-backward" -> {
+                float[] q = randomFloats(11, (long) d[0] * d[1] * d[2]);
+                float[] k = randomFloats(12, (long) d[0] * d[1] * d[2]);
+                float[] v = randomFloats(13, (long) d[0] * d[1] * d[2]);
+                float[] dOut = randomFloats(16, (long) d[0] * d[1] * d[2]);
+                float scale = (float) (1 / Math.sqrt(d[2]));
+                float[] lse = new float[d[1] * d[0]];
+                float[] out = FlashAttention.attention(q, k, v, d[0], d[0], d[1], d[2], scale, null, 1, false, lse);
+                float[] dq = new float[q.length];
+                float[] dk = new float[k.length];
+                float[] dv = new float[v.length];
+                return () -> FlashAttentionBackward.backward(q, k, v, out, dOut, lse, d[0], d[0], d[1], d[2], scale, dq, dk, dv);
             }
             case "conv" -> {
                 float[] x = randomFloats(14, (long) d[0] * d[1] * d[2]);
@@ -122,10 +142,12 @@ public final class KernelProbe {
     private static void warmUp() {
         Runnable gemm = kernel("192x768x480");
         Runnable attention = kernel("attention:192x2x128");
+        Runnable attentionBackward = kernel("attention-backward:192x2x128");
         Runnable conv = kernel("conv:32x24x24");
         for (int i = 0; i < 40; i++) {
             gemm.run();
             attention.run();
+            attentionBackward.run();
             conv.run();
         }
     }
@@ -165,6 +187,29 @@ public final class KernelProbe {
         double worst = 0;
         for (int i = 0; i < ours.length; i++) {
             worst = Math.max(worst, Math.abs(ours[i] - exact[i]) / Math.max(1, Math.abs(exact[i])));
+        }
+        return worst;
+    }
+
+    /** max |ours - exact| / max(1, |exact|) over dq, dk and dv of self-attention's backward, against the plain double loops. */
+    static double attentionBackwardError(int tokens, int heads, int d) {
+        int n = tokens * heads * d;
+        float[] q = randomFloats(17, n);
+        float[] k = randomFloats(18, n);
+        float[] v = randomFloats(19, n);
+        float[] dOut = randomFloats(20, n);
+        float scale = (float) (1 / Math.sqrt(d));
+        float[] lse = new float[heads * tokens];
+        float[] out = FlashAttention.attention(q, k, v, tokens, tokens, heads, d, scale, null, 1, false, lse);
+        float[][] ours = {new float[n], new float[n], new float[n]};
+        float[][] exact = {new float[n], new float[n], new float[n]};
+        FlashAttentionBackward.backward(q, k, v, out, dOut, lse, tokens, tokens, heads, d, scale, ours[0], ours[1], ours[2]);
+        PlainKernels.attentionBackward(q, k, v, dOut, tokens, tokens, heads, d, scale, exact[0], exact[1], exact[2]);
+        double worst = 0;
+        for (int g = 0; g < 3; g++) {
+            for (int i = 0; i < n; i++) {
+                worst = Math.max(worst, Math.abs(ours[g][i] - exact[g][i]) / Math.max(1, Math.abs(exact[g][i])));
+            }
         }
         return worst;
     }

@@ -4,8 +4,8 @@ import dev.anyrefill.kernels.Activation;
 import dev.anyrefill.tensor.Tensor;
 
 /**
- * The two operations that carry the model's arithmetic, written the obvious way: where a
- * reader starts before {@link Gemm} and {@link FlashAttention}, and what {@code
+ * The operations that carry the model's arithmetic, written the obvious way: where a reader
+ * starts before {@link Gemm}, {@link FlashAttention} and {@link FlashAttentionBackward}, and what {@code
  * -Danyrefill.kernels.plain=true} (or {@code new JavaKernels(true)}) runs instead of them, to
  * rule the fast kernels out when a result looks wrong. Single-threaded, no blocking, no
  * vectors; sums in double.
@@ -67,5 +67,66 @@ public final class PlainKernels {
             }
         }
         return out;
+    }
+
+    /**
+     * The backward of non-causal, unbiased {@link #attention}, one query and head at a time:
+     * the probabilities p again, then {@code dv_j += p_j dO}, {@code dp_j = dO . v_j},
+     * {@code ds_j = p_j (dp_j - sum_j p_j dp_j)}, {@code dq += scale ds_j k_j} and
+     * {@code dk_j += scale ds_j q}. Shapes as {@link FlashAttentionBackward#backward}; writes
+     * dq [lq, heads * d] and dk, dv [lk, heads * d].
+     */
+    public static void attentionBackward(float[] q, float[] k, float[] v, float[] dOut, int lq, int lk, int heads, int d,
+                                         float scale, float[] dq, float[] dk, float[] dv) {
+        int hd = heads * d;
+        double[] dqAcc = new double[lq * hd];
+        double[] dkAcc = new double[lk * hd];
+        double[] dvAcc = new double[lk * hd];
+        double[] p = new double[lk];
+        double[] dp = new double[lk];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < lq; i++) {
+                int qi = i * hd + h * d;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < lk; j++) {
+                    double s = 0;
+                    for (int c = 0; c < d; c++) {
+                        s += q[qi + c] * (double) k[j * hd + h * d + c];
+                    }
+                    p[j] = s * scale;
+                    max = Math.max(max, p[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < lk; j++) {
+                    p[j] = Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                double pdp = 0;
+                for (int j = 0; j < lk; j++) {
+                    p[j] /= sum;
+                    double t = 0;
+                    for (int c = 0; c < d; c++) {
+                        t += dOut[qi + c] * (double) v[j * hd + h * d + c];
+                        dvAcc[j * hd + h * d + c] += p[j] * dOut[qi + c];
+                    }
+                    dp[j] = t;
+                    pdp += p[j] * t;
+                }
+                for (int j = 0; j < lk; j++) {
+                    double ds = p[j] * (dp[j] - pdp) * scale;
+                    for (int c = 0; c < d; c++) {
+                        dqAcc[qi + c] += ds * k[j * hd + h * d + c];
+                        dkAcc[j * hd + h * d + c] += ds * q[qi + c];
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < dqAcc.length; i++) {
+            dq[i] = (float) dqAcc[i];
+        }
+        for (int i = 0; i < dkAcc.length; i++) {
+            dk[i] = (float) dkAcc[i];
+            dv[i] = (float) dvAcc[i];
+        }
     }
 }

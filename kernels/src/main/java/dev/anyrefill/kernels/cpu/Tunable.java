@@ -17,6 +17,8 @@ enum Tunable {
     GEMM_MC("gemm.mc", MR, "the GEMM's rows per tile"),
     ATTENTION_QUERIES("attention.queries", NR, "flash attention's queries per task"),
     ATTENTION_KEYS("attention.keys", MR, "flash attention's keys per tile"),
+    ATTENTION_BACKWARD_QUERIES("attention.backward.queries", MR, "attention backward's queries per tile"),
+    ATTENTION_BACKWARD_KEYS("attention.backward.keys", NR, "attention backward's keys per tile"),
     CONV_PIXELS("conv.pixels", NR, "the convolution's output pixels per task");
 
     static final int MAX = 4096;

@@ -15,11 +15,9 @@ class AutotuneTest {
     @Test
     void candidatesStartWithTheDefaultAndAreValidTiles() {
         List<List<Map<Tunable, Integer>>> sweeps = List.of(Autotune.gemmCandidates(48 << 10, 1 << 20),
-                Autotune.attentionCandidates(), Autotune.convCandidates());
+                Autotune.attentionCandidates(), Autotune.attentionBackwardCandidates(), Autotune.convCandidates());
         for (List<Map<Tunable, Integer>> c : sweeps) {
-            c.getFirst().forEach((t, n) -> assertEquals(t == Tunable.GEMM_KC ? Blocking.DEFAULT_KC : t == Tunable.GEMM_MC
-                    ? Blocking.DEFAULT_MC : t == Tunable.ATTENTION_QUERIES ? Blocking.DEFAULT_ATTENTION_QUERIES
-                    : t == Tunable.ATTENTION_KEYS ? Blocking.DEFAULT_ATTENTION_KEYS : Blocking.DEFAULT_CONV_PIXELS, n, t.key));
+            c.getFirst().forEach((t, n) -> assertEquals(Blocking.defaultValue(t), n, t.key + ": the default first"));
             for (Map<Tunable, Integer> values : c) {
                 values.forEach((t, n) -> assertEquals(n, t.check(n), t.key));
             }
@@ -66,11 +64,15 @@ class AutotuneTest {
     void everyTileGivesResultsWithinTheBound() {
         List<Map<Tunable, Integer>> ends = List.of(
                 Autotune.values(Map.of(Tunable.GEMM_KC, 64, Tunable.GEMM_MC, 6 * MicroKernel.MR, Tunable.ATTENTION_QUERIES,
-                        MicroKernel.NR, Tunable.ATTENTION_KEYS, 32 * MicroKernel.MR, Tunable.CONV_PIXELS, 2 * MicroKernel.NR)),
+                        MicroKernel.NR, Tunable.ATTENTION_KEYS, 32 * MicroKernel.MR, Tunable.CONV_PIXELS, 2 * MicroKernel.NR,
+                        Tunable.ATTENTION_BACKWARD_QUERIES, 11 * MicroKernel.MR, Tunable.ATTENTION_BACKWARD_KEYS, MicroKernel.NR)),
                 Autotune.values(Map.of(Tunable.GEMM_KC, 512, Tunable.GEMM_MC, 96 * MicroKernel.MR, Tunable.ATTENTION_QUERIES,
-                        4 * MicroKernel.NR, Tunable.ATTENTION_KEYS, 128 * MicroKernel.MR, Tunable.CONV_PIXELS, 8 * MicroKernel.NR)));
+                        4 * MicroKernel.NR, Tunable.ATTENTION_KEYS, 128 * MicroKernel.MR, Tunable.CONV_PIXELS, 8 * MicroKernel.NR,
+                        Tunable.ATTENTION_BACKWARD_QUERIES, 44 * MicroKernel.MR, Tunable.ATTENTION_BACKWARD_KEYS,
+                        4 * MicroKernel.NR)));
         for (Map<Tunable, Integer> values : ends) {
-            Autotune.Result r = Autotune.probe(values, Map.of(), List.of("96x640x200", "attention:200x2x64", "conv:16x20x20"), 1);
+            Autotune.Result r = Autotune.probe(values, Map.of(), List.of("96x640x200", "attention:200x2x64",
+                    "attention-backward:200x2x64", "conv:16x20x20"), 1);
             System.out.printf("%s: check error %.3e (bound %.0e), %s GFLOP/s%n", r.label(), r.checkError(),
                     Autotune.CHECK_BOUND, r.gflops());
             assertTrue(r.checkError() <= Autotune.CHECK_BOUND, "error " + r.checkError());
