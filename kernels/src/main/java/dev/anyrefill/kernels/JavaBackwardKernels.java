@@ -6,6 +6,7 @@ import dev.anyrefill.kernels.cpu.FlashAttention;
 import dev.anyrefill.kernels.cpu.FlashAttentionBackward;
 import dev.anyrefill.kernels.cpu.Gemm;
 import dev.anyrefill.kernels.cpu.NormsBackward;
+import dev.anyrefill.kernels.cpu.PlainKernels;
 import dev.anyrefill.kernels.cpu.Widen;
 import dev.anyrefill.tensor.Tensor;
 
@@ -17,6 +18,9 @@ import dev.anyrefill.tensor.Tensor;
  * transpose) it calls that operation through the interface.
  */
 public abstract class JavaBackwardKernels implements Kernels {
+    /** Whether attention's backward runs on {@link PlainKernels}' loops (the plain kernels' switch). */
+    protected abstract boolean plain();
+
     // ---- backward (training) ----------------------------------------------------------------
 
     @Override
@@ -46,8 +50,13 @@ public abstract class JavaBackwardKernels implements Kernels {
         float[] dq = new float[lq * heads * d];
         float[] dk = new float[lk * heads * d];
         float[] dv = new float[lk * heads * d];
-        FlashAttentionBackward.backward(q.data(), k.data(), v.data(), out.out().data(), dOut.data(),
-                out.lse().data(), lq, lk, heads, d, (float) (1 / Math.sqrt(d)), dq, dk, dv);
+        float scale = (float) (1 / Math.sqrt(d));
+        if (plain()) {
+            PlainKernels.attentionBackward(q.data(), k.data(), v.data(), dOut.data(), lq, lk, heads, d, scale, dq, dk, dv);
+        } else {
+            FlashAttentionBackward.backward(q.data(), k.data(), v.data(), out.out().data(), dOut.data(),
+                    out.lse().data(), lq, lk, heads, d, scale, dq, dk, dv);
+        }
         return new AttentionGrads(Tensor.wrap(dq, q.shape()), Tensor.wrap(dk, k.shape()), Tensor.wrap(dv, v.shape()));
     }
 

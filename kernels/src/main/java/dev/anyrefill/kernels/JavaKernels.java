@@ -28,7 +28,7 @@ public class JavaKernels extends JavaBackwardKernels {
     }
 
     /**
-     * @param plain run linear layers and attention on {@link PlainKernels} (obvious loops, slow)
+     * @param plain run linear layers and attention (both ways) on {@link PlainKernels} (obvious loops, slow)
      *              instead of the blocked Vector API kernels
      */
     public JavaKernels(boolean plain) {
@@ -38,6 +38,11 @@ public class JavaKernels extends JavaBackwardKernels {
     @Override
     public String name() {
         return plain ? "java-plain" : "java";
+    }
+
+    @Override
+    protected boolean plain() {
+        return plain;
     }
 
     // ---- linear algebra -------------------------------------------------------------------

@@ -17,6 +17,7 @@ import static dev.anyrefill.kernels.backward.FiniteDifferences.bf16;
 import static dev.anyrefill.kernels.backward.FiniteDifferences.check;
 import static dev.anyrefill.kernels.backward.FiniteDifferences.dot;
 import static dev.anyrefill.kernels.backward.FiniteDifferences.randn;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every backward of {@link Kernels} against finite differences of its own forward, on small
@@ -132,6 +133,35 @@ class BackwardOpsTest {
         check("attention dq", q, g.dq(), in -> loss.apply(new Tensor[]{in, key, v}), 1e-2, 1e-2, rnd);
         check("attention dk", key, g.dk(), in -> loss.apply(new Tensor[]{q, in, v}), 1e-2, 1e-2, rnd);
         check("attention dv", v, g.dv(), in -> loss.apply(new Tensor[]{q, key, in}), 1e-2, 2e-3, rnd);
+    }
+
+    /** The tiled backward against the plain loops in double ({@code new JavaKernels(true)}), across tile edges. */
+    @Test
+    void flashAttentionGradientsEqualThePlainLoops() {
+        int lq = 100;
+        int lk = 130;
+        int heads = 2;
+        int d = 128;
+        Tensor q = randn(rnd, 0.3f, lq, heads, d);
+        Tensor key = randn(rnd, 0.3f, lk, heads, d);
+        Tensor v = randn(rnd, 1f, lk, heads, d);
+        Tensor r = randn(rnd, 1f, lq, heads * d);
+        Kernels plain = new dev.anyrefill.kernels.JavaKernels(true);
+        Kernels.AttentionGrads fast = k.attentionBackward(q, key, v, k.attentionWithLogSumExp(q, key, v), r);
+        Kernels.AttentionGrads exact = plain.attentionBackward(q, key, v, plain.attentionWithLogSumExp(q, key, v), r);
+        String[] names = {"dq", "dk", "dv"};
+        Tensor[][] pairs = {{fast.dq(), exact.dq()}, {fast.dk(), exact.dk()}, {fast.dv(), exact.dv()}};
+        for (int i = 0; i < 3; i++) {
+            double worst = 0;
+            float[] got = pairs[i][0].data();
+            float[] ref = pairs[i][1].data();
+            for (int j = 0; j < ref.length; j++) {
+                worst = Math.max(worst, Math.abs(got[j] - ref[j]) / Math.max(1, Math.abs(ref[j])));
+            }
+            System.out.printf("attention backward %s against the plain loops: %.3e (tolerance 1e-5)%n", names[i], worst);
+            assertTrue(worst < 1e-5, names[i] + ": " + worst);
+            assertTrue(worst > 0, names[i] + ": float tiles against double sums, not the same code");
+        }
     }
 
     /** The values of x rounded to BF16, as a BF16 tensor over a heap segment (a checkpoint's weight). */
