@@ -107,51 +107,55 @@ public final class Autotune {
 
     /** The GEMM's candidate (KC, MC) pairs for a machine with these caches, the default first. */
     static List<Map<Tunable, Integer>> gemmCandidates(long l1d, long l2) {
-        TreeSet<Integer> kcs = new TreeSet<>(List.of(128, 192, 256, 384, Blocking.deriveKc(l1d, NR)));
-        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
-        out.add(values(Map.of(Tunable.GEMM_KC, Blocking.DEFAULT_KC, Tunable.GEMM_MC, Blocking.DEFAULT_MC)));
-        for (int kc : kcs) {
+        List<Map<Tunable, Integer>> out = new ArrayList<>();
+        for (int kc : new TreeSet<>(List.of(128, 192, 256, 384, Blocking.deriveKc(l1d, NR)))) {
             for (int mc : new TreeSet<>(List.of(Blocking.DEFAULT_MC, Blocking.deriveMc(l2, kc, Blocking.C_STRIDE)))) {
-                out.add(values(Map.of(Tunable.GEMM_KC, kc, Tunable.GEMM_MC, mc)));
+                out.add(Map.of(Tunable.GEMM_KC, kc, Tunable.GEMM_MC, mc));
             }
         }
-        return List.copyOf(out);
+        return defaultFirst(out);
     }
 
     /** Attention's candidates: one, two or four strips of queries by 32, 64 or 128 groups of keys, the default first. */
     static List<Map<Tunable, Integer>> attentionCandidates() {
-        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
-        out.add(values(Map.of(Tunable.ATTENTION_QUERIES, Blocking.DEFAULT_ATTENTION_QUERIES, Tunable.ATTENTION_KEYS,
-                Blocking.DEFAULT_ATTENTION_KEYS)));
-        for (int strips : List.of(1, 2, 4)) {
-            for (int groups : List.of(32, 64, 128)) {
-                out.add(values(Map.of(Tunable.ATTENTION_QUERIES, strips * NR, Tunable.ATTENTION_KEYS, groups * MR)));
-            }
-        }
-        return List.copyOf(out);
+        return defaultFirst(grid(Tunable.ATTENTION_QUERIES, List.of(NR, 2 * NR, 4 * NR),
+                Tunable.ATTENTION_KEYS, List.of(32 * MR, 64 * MR, 128 * MR)));
     }
 
     /** Attention backward's candidates: 33, 66 or 132 queries by about 48, 96 or 192 keys (whole strips), the default first. */
     static List<Map<Tunable, Integer>> attentionBackwardCandidates() {
-        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
-        out.add(values(Map.of(Tunable.ATTENTION_BACKWARD_QUERIES, Blocking.DEFAULT_ATTENTION_BACKWARD_QUERIES,
-                Tunable.ATTENTION_BACKWARD_KEYS, Blocking.DEFAULT_ATTENTION_BACKWARD_KEYS)));
-        for (int groups : List.of(11, 22, 44)) {
-            for (int keys : List.of(48, 96, 192)) {
-                out.add(values(Map.of(Tunable.ATTENTION_BACKWARD_QUERIES, groups * MR,
-                        Tunable.ATTENTION_BACKWARD_KEYS, Math.max(1, keys / NR) * NR)));
-            }
-        }
-        return List.copyOf(out);
+        List<Integer> keys = List.of(48, 96, 192).stream().map(n -> Math.max(1, n / NR) * NR).toList();
+        return defaultFirst(grid(Tunable.ATTENTION_BACKWARD_QUERIES, List.of(11 * MR, 22 * MR, 44 * MR),
+                Tunable.ATTENTION_BACKWARD_KEYS, keys));
     }
 
     /** The convolution's candidates: blocks of 2, 4 or 8 strips of pixels, the default first. */
     static List<Map<Tunable, Integer>> convCandidates() {
-        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
-        out.add(values(Map.of(Tunable.CONV_PIXELS, Blocking.DEFAULT_CONV_PIXELS)));
-        for (int strips : List.of(2, 4, 8)) {
-            out.add(values(Map.of(Tunable.CONV_PIXELS, strips * NR)));
+        return defaultFirst(List.of(2 * NR, 4 * NR, 8 * NR).stream()
+                .map(n -> Map.of(Tunable.CONV_PIXELS, n)).toList());
+    }
+
+    /** Every pair of a value of {@code a} and one of {@code b}. */
+    private static List<Map<Tunable, Integer>> grid(Tunable a, List<Integer> as, Tunable b, List<Integer> bs) {
+        List<Map<Tunable, Integer>> out = new ArrayList<>();
+        for (int x : as) {
+            for (int y : bs) {
+                out.add(Map.of(a, x, b, y));
+            }
         }
+        return out;
+    }
+
+    /**
+     * The defaults of the parameters these candidates set ({@link Blocking#defaultValue}), then
+     * the candidates, each once and in {@link Tunable}'s order.
+     */
+    private static List<Map<Tunable, Integer>> defaultFirst(List<Map<Tunable, Integer>> candidates) {
+        Map<Tunable, Integer> defaults = new EnumMap<>(Tunable.class);
+        candidates.getFirst().keySet().forEach(t -> defaults.put(t, Blocking.defaultValue(t)));
+        LinkedHashSet<Map<Tunable, Integer>> out = new LinkedHashSet<>();
+        out.add(values(defaults));
+        candidates.forEach(c -> out.add(values(c)));
         return List.copyOf(out);
     }
 

@@ -45,15 +45,13 @@ final class Blocking {
     private static final TuningCache.Tuned TUNED = Arrays.stream(Tunable.values()).allMatch(t -> System.getProperty(t.property()) != null)
             ? TuningCache.Tuned.NONE : TuningCache.read(TuningCache.file()).orElse(TuningCache.Tuned.NONE);
 
-    static final int KC = value(Tunable.GEMM_KC, DEFAULT_KC, () -> deriveKc(CpuInfo.detect().l1d(), NR));
-    static final int MC = value(Tunable.GEMM_MC, DEFAULT_MC, () -> deriveMc(CpuInfo.detect().l2(), KC, C_STRIDE));
-    static final int ATTENTION_QUERIES = value(Tunable.ATTENTION_QUERIES, DEFAULT_ATTENTION_QUERIES, () -> DEFAULT_ATTENTION_QUERIES);
-    static final int ATTENTION_KEYS = value(Tunable.ATTENTION_KEYS, DEFAULT_ATTENTION_KEYS, () -> DEFAULT_ATTENTION_KEYS);
-    static final int CONV_PIXELS = value(Tunable.CONV_PIXELS, DEFAULT_CONV_PIXELS, () -> DEFAULT_CONV_PIXELS);
-    static final int ATTENTION_BACKWARD_QUERIES = value(Tunable.ATTENTION_BACKWARD_QUERIES,
-            DEFAULT_ATTENTION_BACKWARD_QUERIES, () -> DEFAULT_ATTENTION_BACKWARD_QUERIES);
-    static final int ATTENTION_BACKWARD_KEYS = value(Tunable.ATTENTION_BACKWARD_KEYS,
-            DEFAULT_ATTENTION_BACKWARD_KEYS, () -> DEFAULT_ATTENTION_BACKWARD_KEYS);
+    static final int KC = value(Tunable.GEMM_KC, () -> deriveKc(CpuInfo.detect().l1d(), NR));
+    static final int MC = value(Tunable.GEMM_MC, () -> deriveMc(CpuInfo.detect().l2(), KC, C_STRIDE));
+    static final int ATTENTION_QUERIES = value(Tunable.ATTENTION_QUERIES, null);
+    static final int ATTENTION_KEYS = value(Tunable.ATTENTION_KEYS, null);
+    static final int CONV_PIXELS = value(Tunable.CONV_PIXELS, null);
+    static final int ATTENTION_BACKWARD_QUERIES = value(Tunable.ATTENTION_BACKWARD_QUERIES, null);
+    static final int ATTENTION_BACKWARD_KEYS = value(Tunable.ATTENTION_BACKWARD_KEYS, null);
 
     private Blocking() {
     }
@@ -98,13 +96,14 @@ final class Blocking {
         return v == null ? (TUNED.values().containsKey(t) ? "tuned" : "default") : v.equals("auto") ? "auto" : "property";
     }
 
-    private static int value(Tunable t, int fallback, IntSupplier derived) {
+    /** The property's value, else the tuned one, else the default; {@code auto} is {@code derived}, or the default where null. */
+    private static int value(Tunable t, IntSupplier derived) {
         String v = System.getProperty(t.property());
         if (v == null) {
-            return TUNED.values().getOrDefault(t, fallback);
+            return TUNED.values().getOrDefault(t, defaultValue(t));
         }
         if (v.equals("auto")) {
-            return derived.getAsInt();
+            return derived == null ? defaultValue(t) : derived.getAsInt();
         }
         try {
             return t.check(Integer.parseInt(v));

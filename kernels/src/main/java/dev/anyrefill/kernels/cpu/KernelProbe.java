@@ -182,8 +182,12 @@ public final class KernelProbe {
         float[] k = randomFloats(6, (long) tokens * heads * d);
         float[] v = randomFloats(7, (long) tokens * heads * d);
         float scale = (float) (1 / Math.sqrt(d));
-        float[] ours = FlashAttention.attention(q, k, v, tokens, tokens, heads, d, scale, null, 1, false);
-        float[] exact = PlainKernels.attention(q, k, v, tokens, tokens, heads, d, scale, null, 1, false);
+        return unitError(FlashAttention.attention(q, k, v, tokens, tokens, heads, d, scale, null, 1, false),
+                PlainKernels.attention(q, k, v, tokens, tokens, heads, d, scale, null, 1, false));
+    }
+
+    /** max |ours - exact| / max(1, |exact|). */
+    private static double unitError(float[] ours, float[] exact) {
         double worst = 0;
         for (int i = 0; i < ours.length; i++) {
             worst = Math.max(worst, Math.abs(ours[i] - exact[i]) / Math.max(1, Math.abs(exact[i])));
@@ -205,13 +209,7 @@ public final class KernelProbe {
         float[][] exact = {new float[n], new float[n], new float[n]};
         FlashAttentionBackward.backward(q, k, v, out, dOut, lse, tokens, tokens, heads, d, scale, ours[0], ours[1], ours[2]);
         PlainKernels.attentionBackward(q, k, v, dOut, tokens, tokens, heads, d, scale, exact[0], exact[1], exact[2]);
-        double worst = 0;
-        for (int g = 0; g < 3; g++) {
-            for (int i = 0; i < n; i++) {
-                worst = Math.max(worst, Math.abs(ours[g][i] - exact[g][i]) / Math.max(1, Math.abs(exact[g][i])));
-            }
-        }
-        return worst;
+        return Math.max(unitError(ours[0], exact[0]), Math.max(unitError(ours[1], exact[1]), unitError(ours[2], exact[2])));
     }
 
     /** max |ours - exact| / sum |x| |w| of a padded 3 x 3 convolution over a ragged image. */
