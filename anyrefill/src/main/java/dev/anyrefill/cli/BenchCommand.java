@@ -90,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--activation-checkpointing", defaultValue = "auto", paramLabel = "auto|blocks|none",
             description = "With --train: none keeps every activation for the backward (as PyTorch autograd does), "
-                    + "blocks recomputes each block's inside in its backward; auto: none where that takes at most a "
+                    + "blocks recomputes each block's inside in its backward; auto: none where that takes at most "
                     + "half the heap (default: ${DEFAULT-VALUE}).")
     String activationCheckpointing;
 

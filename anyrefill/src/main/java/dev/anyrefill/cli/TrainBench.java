@@ -39,8 +39,7 @@ final class TrainBench {
     /** The JSON line of one timed step. */
     static String run(FluxModel model, TimingKernels kernels, int rank, int imageTokens, int textTokens, int warmup,
                       long seed, LiveHeapProbe probe, ActivationCheckpointing checkpointing) {
-        ActivationCheckpointing keep = checkpointing.resolve(model.config(), imageTokens + (long) textTokens,
-                Runtime.getRuntime().maxMemory());
+        ActivationCheckpointing keep = checkpointing.resolve(model.config(), imageTokens + (long) textTokens);
         TrainableLora lora = TrainableLora.fresh(model, TrainableLora.ANYREFILL_TARGETS, rank, rank, seed);
         lora.attach(model);
         SplittableRandom random = new SplittableRandom(seed);

@@ -4,8 +4,8 @@ import dev.anyrefill.weights.FluxConfig;
 
 /**
  * What a training forward keeps for the backward ({@link FluxModel#forwardForTraining}).
- * PyTorch autograd keeps every activation; the full FLUX at 1024 px would need about 60 GB for
- * that, so large models keep only each block's inputs and recompute a block's inside in its
+ * PyTorch autograd keeps every activation; the full FLUX at 1024 px would need about 126 GiB
+ * for that ({@link #keptBytes}), so large models keep only each block's inputs and recompute a block's inside in its
  * backward, one block at a time (what diffusers calls gradient checkpointing), at the cost of a
  * second forward. Both give the same gradients, bit for bit: the recomputed forward is the same
  * arithmetic on the same inputs.
@@ -30,6 +30,11 @@ public enum ActivationCheckpointing {
     public static long keptBytes(FluxConfig c, long tokens) {
         long blocks = c.depth() + c.depthSingleBlocks();
         return blocks * tokens * c.hiddenSize() * FLOATS_PER_TOKEN_AND_CHANNEL * Float.BYTES;
+    }
+
+    /** {@link #resolve(FluxConfig, long, long)} with this JVM's maximum heap. */
+    public ActivationCheckpointing resolve(FluxConfig c, long tokens) {
+        return resolve(c, tokens, Runtime.getRuntime().maxMemory());
     }
 
     /** This choice for a model of this shape over this many tokens, with this much heap: AUTO decided, the others as they are. */

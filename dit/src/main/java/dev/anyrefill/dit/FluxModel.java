@@ -190,8 +190,7 @@ public final class FluxModel {
         Tensor h = imgIn.forward(k, img);                                    // [Li, hidden]
         Tensor t = txtIn.forward(k, txt);                                    // [Lt, hidden]
         Tensor pe = peEmbedder.forward(k.concatRows(txtIds, imgIds));        // [Lt + Li, D/2, 2, 2]
-        boolean save = keep.resolve(config, img.dim(0) + (long) txt.dim(0), Runtime.getRuntime().maxMemory())
-                == ActivationCheckpointing.NONE;
+        boolean save = keep.resolve(config, img.dim(0) + (long) txt.dim(0)) == ActivationCheckpointing.NONE;
         List<Tensor[]> doubleIn = new ArrayList<>();
         List<DoubleStreamBlock.Activations> doubleSaved = new ArrayList<>();
         for (DoubleStreamBlock block : doubleBlocks) {
