@@ -1,6 +1,7 @@
 package dev.anyrefill.cli;
 
 import dev.anyrefill.image.ImageFiles;
+import dev.anyrefill.image.ImageOps;
 import dev.anyrefill.metrics.EdgeF1;
 import dev.anyrefill.metrics.ImageMetrics;
 import dev.anyrefill.pipeline.Canvas;
@@ -31,8 +32,11 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code anyrefill evaluate}: how well a task is solved on held-out pairs, as PSNR and SSIM of
- * each answer against the pair's target (ImageMetrics; for image-to-canny's edge maps also
- * their edge F1, EdgeF1), and their means. The answer comes from
+ * each answer against the pair's target (ImageMetrics), and their means. The edge tasks are also
+ * scored by edge F1 (EdgeF1): image-to-canny's answer map against the true one, and
+ * canny-to-image's answer by how closely its own Canny edges follow the input map (PSNR cannot
+ * say whether a picture painted from edges drew the scene they outline: its colours are a
+ * guess). The answer comes from
  * the model (with its LoRAs) on the LPG canvas, or from a baseline: the left image itself (the
  * grey, blurred or nearest-upsampled input, what a task must beat), or the model with the
  * reference left out (the whole canvas masked: what the left prompt adds), or the target through
@@ -83,16 +87,27 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Only the first N pairs (by name).")
     Integer limit;
 
+    @Option(names = "--canny", paramLabel = "LOW,HIGH", split = ",", defaultValue = "100,200",
+            description = "With canny-to-image: the thresholds that drew the pairs' edge maps (prepare --canny), to "
+                    + "draw the answer's own edges with (default: ${DEFAULT-VALUE}, prepare's).")
+    int[] canny;
+
     @Option(names = "--out", paramLabel = "FILE", description = "One JSON line per pair and a last one with the means.")
     Path out;
 
     @Option(names = "--panel", paramLabel = "IMAGE", description = "A panel of the first pairs: reference | target | answer.")
     Path panel;
 
+    /** Image-to-canny's edge F1 at every threshold, summed over the pairs (for ODS). */
+    private final double[] summedF1 = new double[EdgeF1.THRESHOLDS.length];
+
     @Override
     public Integer call() throws IOException {
         Task chosen = Task.fromCliName(task);
         Source source = source();
+        if (canny.length != 2 || canny[0] < 0 || canny[0] > canny[1]) {
+            throw new IllegalArgumentException("--canny LOW,HIGH needs 0 <= LOW <= HIGH");
+        }
         if (steps < 1) {
             throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         }
@@ -181,22 +196,49 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     /**
-     * PSNR and SSIM of answer against target, and for an edge map its edge F1 (EdgeF1: PSNR
-     * favours a black map there); the first four pairs also go into the panel.
+     * PSNR and SSIM of answer against target, and for an edge task its edge F1 (PSNR favours a
+     * black map for image-to-canny, and cannot tell a scene that follows canny-to-image's edges
+     * from one that does not); the first four pairs also go into the panel.
      */
-    private static double[] score(Task chosen, Tensor answer, Tensor target, List<Tensor> rows, LpgImages images) {
+    private double[] score(Task chosen, Tensor answer, Tensor target, List<Tensor> rows, LpgImages images) {
         if (rows.size() < 4) {
             rows.add(SamplePanels.beside(List.of(images.reference(), target, answer)));
         }
         double psnr = ImageMetrics.psnr(answer, target);
         double ssim = ImageMetrics.ssim(answer, target);
-        return edgeTarget(chosen)
-                ? new double[]{psnr, ssim, EdgeF1.f1(answer, target, EdgeF1.TOLERANCE)}
-                : new double[]{psnr, ssim};
+        return switch (chosen) {
+            case IMAGE_TO_CANNY -> {
+                double[] f1 = EdgeF1.f1AtThresholds(answer, target, EdgeF1.TOLERANCE);
+                for (int i = 0; i < f1.length; i++) {
+                    summedF1[i] += f1[i];
+                }
+                yield new double[]{psnr, ssim, EdgeF1.f1(answer, target, EdgeF1.TOLERANCE)};
+            }
+            case CANNY_TO_IMAGE -> new double[]{psnr, ssim, EdgeF1.f1(edgesOf(answer), images.reference(),
+                    EdgeF1.TOLERANCE)};
+            default -> new double[]{psnr, ssim};
+        };
+    }
+
+    /** The answer's Canny edges, drawn as the pairs' input maps were. */
+    private Tensor edgesOf(Tensor answer) {
+        return ImageFiles.toTensor(ImageOps.canny(ImageFiles.toPixels(answer), canny[0], canny[1]));
     }
 
     private static boolean edgeTarget(Task chosen) {
-        return chosen == Task.IMAGE_TO_CANNY;
+        return chosen == Task.IMAGE_TO_CANNY || chosen == Task.CANNY_TO_IMAGE;
+    }
+
+    /** Image-to-canny's F1 at the set's best threshold (EdgeF1's ODS), for the report or the JSON line. */
+    private String ods(Task chosen, int pairCount, boolean json) {
+        if (chosen != Task.IMAGE_TO_CANNY) {
+            return "";
+        }
+        int best = EdgeF1.best(summedF1);
+        double f1 = summedF1[best] / pairCount;
+        double threshold = EdgeF1.THRESHOLDS[best];
+        return json ? String.format(Locale.ROOT, ",\"edge_f1_ods\":%.5f,\"ods_threshold\":%.1f", f1, threshold)
+                : String.format(Locale.ROOT, "; at the set's best threshold (ODS, %.1f) %.4f", threshold, f1);
     }
 
     /** An answer as an image file holds it: values clamped to [-1, 1]. */
@@ -222,7 +264,9 @@ final class EvaluateCommand implements Callable<Integer> {
         double f1 = edges ? scores.stream().mapToDouble(s -> s[2]).average().orElseThrow() : Double.NaN;
         System.out.printf(Locale.ROOT, "evaluate %s on %d pairs of %s, answers from %s: PSNR %.2f dB, SSIM %.4f%s%n",
                 chosen.cliName(), scores.size(), pairs, what, psnr, ssim,
-                edges ? String.format(Locale.ROOT, ", edge F1 %.4f (tolerance %d px)", f1, EdgeF1.TOLERANCE) : "");
+                edges ? String.format(Locale.ROOT, ", edge F1 %.4f (%s, tolerance %d px)", f1,
+                        chosen == Task.CANNY_TO_IMAGE ? "the answer's Canny edges against the input map"
+                                : "against the true map", EdgeF1.TOLERANCE) + ods(chosen, scores.size(), false) : "");
         if (out != null) {
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < scores.size(); i++) {
@@ -233,7 +277,7 @@ final class EvaluateCommand implements Callable<Integer> {
             lines.add(String.format(Locale.ROOT, "{\"task\":\"%s\",\"source\":\"%s\",\"loras\":\"%s\",\"pairs\":%d,"
                             + "\"psnr\":%.4f,\"ssim\":%.5f%s}", chosen.cliName(), source.name().toLowerCase(Locale.ROOT),
                     String.join(",", loras), scores.size(), psnr, ssim,
-                    edges ? String.format(Locale.ROOT, ",\"edge_f1\":%.5f", f1) : ""));
+                    edges ? String.format(Locale.ROOT, ",\"edge_f1\":%.5f", f1) + ods(chosen, scores.size(), true) : ""));
             AtomicFiles.write(out, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         }
     }

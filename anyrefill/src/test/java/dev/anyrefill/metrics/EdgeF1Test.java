@@ -53,4 +53,35 @@ class EdgeF1Test {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EdgeF1.f1(small, line(0, 0, 1), 1));
         assertEquals("edge F1 needs two [C, H, W] maps of one shape, got [3, 8, 8] and [3, 16, 16]", e.getMessage());
     }
+
+    /** The line of {@link #line} drawn at {@code value} instead of white. */
+    private static Tensor dim(Tensor line, float value) {
+        float[] v = line.data().clone();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = v[i] > 0 ? value : v[i];
+        }
+        return Tensor.wrap(v, line.shape());
+    }
+
+    @Test
+    void theBestThresholdOverTheSetFindsDimButWellPlacedEdges() {
+        Tensor truth = line(5, 0, H);
+        Tensor dimLine = dim(truth, -0.45f);
+        assertEquals(0.0, EdgeF1.f1(dimLine, truth, 1), 1e-12, "a dim line is no edge at mid grey");
+        // Two pairs: the dim full line (F1 1 at thresholds up to -0.5, 0 above) and a bright half
+        // line (F1 2/3 at every threshold): the best threshold for the set is the first of -0.9..-0.5.
+        double[] summed = new double[EdgeF1.THRESHOLDS.length];
+        for (Tensor answer : new Tensor[]{dimLine, line(5, 0, H / 2)}) {
+            double[] f1 = EdgeF1.f1AtThresholds(answer, truth, 0);
+            for (int i = 0; i < f1.length; i++) {
+                summed[i] += f1[i];
+            }
+        }
+        int best = EdgeF1.best(summed);
+        assertEquals(-0.9, EdgeF1.THRESHOLDS[best], 1e-12, "the first threshold that keeps the dim line");
+        assertEquals(1 + 2.0 / 3, summed[best], 1e-12);
+        assertEquals(-0.5, EdgeF1.THRESHOLDS[4], 1e-12);
+        assertEquals(1 + 2.0 / 3, summed[4], 1e-12, "-0.5 still keeps the dim line");
+        assertEquals(2.0 / 3, summed[5], 1e-12, "-0.4 loses it");
+    }
 }
