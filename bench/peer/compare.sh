@@ -4,7 +4,9 @@
 # torch.matmul again; then `anyrefill bench` between two runs of bench/peer/torch_blocks.py
 # (1 double + 1 single block, 2048 + 512 tokens); with `train`, one LoRA training step (rank 128)
 # of `anyrefill bench --train` between two of bench/peer/torch_train.py. Compare ours with the
-# torch runs around it.
+# torch runs around it. JMH warms up for 3 x 4 s (the GEMM's JIT settles within them; with
+# one 2 s warm-up the first measured iterations were still slow) and measures 5 x 4 s; the
+# torch script times its products after one warm-up product.
 # Usage: bench/peer/compare.sh [gemm|blocks|train|all]   (after ./mvnw -q -DskipTests package)
 # Needs /usr/bin/python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread).
 set -euo pipefail
@@ -19,7 +21,7 @@ if [ "$what" = gemm ] || [ "$what" = all ]; then
     echo "== $shape: torch.matmul (float32, 2 threads), JMH GemmBenchmark (BF16 weights), torch.matmul"
     "$py" "$root/bench/peer/torch_gemm.py" --shapes "$shape"
     "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -jar "$root/bench/target/benchmarks.jar" \
-        GemmBenchmark -p shape="$shape" -wi 1 -i 3 -w 2 -r 4 2>&1 | grep -E '^GemmBenchmark'
+        GemmBenchmark -p shape="$shape" -wi 3 -w 4 -i 5 -r 4 2>&1 | grep -E '^GemmBenchmark'
     "$py" "$root/bench/peer/torch_gemm.py" --shapes "$shape"
   done
 fi

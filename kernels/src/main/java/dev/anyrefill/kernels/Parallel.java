@@ -63,12 +63,30 @@ public final class Parallel {
      * when there is one chunk or we are already on the pool.
      */
     public static void forChunks(int n, int minChunk, RangeBody body) {
+        int threads = pool.getParallelism();
+        run(n, Math.min(Math.max(1, n / Math.max(1, minChunk)), threads * 8), body);
+    }
+
+    /**
+     * Runs body(i) for i in [0, n), each item a chunk of its own, claimed one at a time: for a
+     * few large items whose count was chosen to split evenly over the threads (a GEMM's tiles),
+     * which {@link #forChunks}' grouping into at most eight chunks per thread would unbalance.
+     */
+    public static void forEach(int n, IntConsumer body) {
+        run(n, n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                body.accept(i);
+            }
+        });
+    }
+
+    /** Runs [0, n) in {@code chunks} chunks on the caller and the pool's workers. */
+    private static void run(int n, int chunks, RangeBody body) {
         if (n <= 0) {
             return;
         }
         ForkJoinPool p = pool;
         int threads = p.getParallelism();
-        int chunks = Math.min(Math.max(1, n / Math.max(1, minChunk)), threads * 8);
         if (chunks <= 1 || threads == 1 || ForkJoinTask.inForkJoinPool()) {
             body.run(0, n);
             return;
