@@ -42,11 +42,16 @@ public final class Parallel {
 
     /** Runs body(i) for i in [0, n), split into at most a few chunks per thread. */
     public static void forRange(int n, IntConsumer body) {
-        forChunks(n, 1, (from, to) -> {
+        forChunks(n, 1, eachOf(body));
+    }
+
+    /** body(i) for every i of a chunk. */
+    private static RangeBody eachOf(IntConsumer body) {
+        return (from, to) -> {
             for (int i = from; i < to; i++) {
                 body.accept(i);
             }
-        });
+        };
     }
 
     /** A range [from, to) of work. */
@@ -73,11 +78,7 @@ public final class Parallel {
      * which {@link #forChunks}' grouping into at most eight chunks per thread would unbalance.
      */
     public static void forEach(int n, IntConsumer body) {
-        run(n, n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                body.accept(i);
-            }
-        });
+        run(n, n, eachOf(body));
     }
 
     /** Runs [0, n) in {@code chunks} chunks on the caller and the pool's workers. */
