@@ -157,8 +157,9 @@ class GemmTest {
      * The row tiles cover the rows in pieces of at most MC rows, a multiple of MR each, and at
      * the transformer's token counts on 2 and 4 threads they leave no thread idle for long: the
      * busiest thread's rows, with each tile taken by the thread with the least work so far, are
-     * within 4 % of an even share (17 tiles of 126 rows on two threads were 6 % over; the worst case here is 2 % at MC 126
-     * and 3.1 % at the build's second tiling, MC 60, whose tiles come in coarser steps).
+     * within 4 % of an even share (17 tiles of 126 rows on two threads were 6 % over; the worst
+     * case here is 2 % at MC 126 and 3.1 % at the build's second tiling, MC 60, whose tiles come
+     * in coarser steps).
      */
     @Test
     void rowTilesSplitEvenlyOverTheThreads() {
