@@ -30,6 +30,10 @@ public final class LinePlot {
     private static final int RIGHT = 20;
     private static final int TOP = 40;
     private static final int BOTTOM = 40;
+    /** A plot with named series keeps this column right of its x axis for their legend. */
+    private static final int LEGEND_WIDTH = 230;
+    private static final int LEGEND_GAP = 20;
+    private static final int LEGEND_ROW = 18;
 
     /**
      * One series: its points, colour, line width (0: none), and whether each point gets a dot.
@@ -69,14 +73,17 @@ public final class LinePlot {
             yLo = Double.isFinite(yLo) ? yLo - 0.5 : 0;
             yHi = yLo + 1;
         }
-        Axes axes = new Axes(logX, xLo, xHi, yLo, yHi);
+        List<Series> named = series.stream().filter(s -> !s.label().isEmpty()).toList();
+        // the x axis ends left of the legend's column, so no line runs under a label
+        int xEnd = WIDTH - RIGHT - (named.isEmpty() ? 0 : LEGEND_WIDTH);
+        Axes axes = new Axes(logX, xLo, xHi, yLo, yHi, xEnd);
         try (Mat mat = new Mat(HEIGHT, WIDTH, CV_8UC3, new Scalar(255, 255, 255, 0))) {
             Scalar grey = rgb(0x787878);
             line(mat, new Point(LEFT, TOP), new Point(LEFT, HEIGHT - BOTTOM), grey, 1, LINE_AA, 0);
-            line(mat, new Point(LEFT, HEIGHT - BOTTOM), new Point(WIDTH - RIGHT, HEIGHT - BOTTOM), grey, 1, LINE_AA, 0);
+            line(mat, new Point(LEFT, HEIGHT - BOTTOM), new Point(xEnd, HEIGHT - BOTTOM), grey, 1, LINE_AA, 0);
             text(mat, label(yHi), 4, TOP + 5, 0x282828);
             text(mat, label(yLo), 4, HEIGHT - BOTTOM, 0x282828);
-            text(mat, xLabel, WIDTH - RIGHT - 8 * xLabel.length(), HEIGHT - BOTTOM + 32, 0x282828);
+            text(mat, xLabel, xEnd - 8 * xLabel.length(), HEIGHT - BOTTOM + 32, 0x282828);
             text(mat, title, LEFT, TOP - 15, 0x282828);
             if (logX) {
                 for (Series s : series) {
@@ -86,9 +93,8 @@ public final class LinePlot {
                 }
             } else {
                 text(mat, "0", LEFT - 4, HEIGHT - BOTTOM + 16, 0x282828);
-                text(mat, label(xHi), WIDTH - RIGHT - 60, HEIGHT - BOTTOM + 16, 0x282828);
+                text(mat, label(xHi), xEnd - 60, HEIGHT - BOTTOM + 16, 0x282828);
             }
-            int legendY = TOP + 18;
             for (Series s : series) {
                 List<double[]> pts = s.points();
                 for (int i = 1; i < pts.size() && s.thickness() > 0; i++) {
@@ -99,10 +105,11 @@ public final class LinePlot {
                         circle(mat, axes.at(p), 4, rgb(s.rgb()), -1, LINE_AA, 0);
                     }
                 }
-                if (!s.label().isEmpty()) { // a legend for the series that have a name
-                    text(mat, s.label(), WIDTH - RIGHT - 220, legendY, s.rgb());
-                    legendY += 18;
-                }
+            }
+            int legendY = TOP + LEGEND_ROW;
+            for (Series s : named) {
+                text(mat, s.label(), xEnd + LEGEND_GAP, legendY, s.rgb());
+                legendY += LEGEND_ROW;
             }
             byte[] data = new byte[WIDTH * HEIGHT * 3];
             mat.data().get(data);
@@ -111,10 +118,10 @@ public final class LinePlot {
     }
 
     /** Pixel positions of (x, y). */
-    private record Axes(boolean logX, double xLo, double xHi, double yLo, double yHi) {
+    private record Axes(boolean logX, double xLo, double xHi, double yLo, double yHi, int xEnd) {
         Point at(double[] p) {
             double fx = logX ? Math.log(p[0] / xLo) / Math.log(xHi / xLo) : (p[0] - xLo) / (xHi - xLo);
-            int x = LEFT + (int) Math.round((WIDTH - LEFT - RIGHT) * fx);
+            int x = LEFT + (int) Math.round((xEnd - LEFT) * fx);
             int y = HEIGHT - BOTTOM - (int) Math.round((HEIGHT - TOP - BOTTOM) * (p[1] - yLo) / (yHi - yLo));
             return new Point(x, y);
         }
